@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+
+namespace UserModeOS.Cpu.Decoding;
+
+/// <summary>
+/// A decoded basic block: ops in a pinned array (their addresses are stable for the
+/// handlers), the guest range they came from and the successors last seen after it.
+/// </summary>
+public sealed unsafe class Block
+{
+    private readonly Op[] _ops;
+
+    internal Block(ulong rip, ulong end, Op[] ops, int instructionCount)
+    {
+        Rip = rip;
+        End = end;
+        _ops = ops;
+        Ops = (Op*)Unsafe.AsPointer(ref ops[0]);
+        InstructionCount = instructionCount;
+    }
+
+    /// <summary>Guest address of the first instruction.</summary>
+    public ulong Rip { get; }
+
+    /// <summary>Guest address just past the last decoded byte.</summary>
+    public ulong End { get; }
+
+    /// <summary>Number of guest instructions (the trailing fall-through op is not one).</summary>
+    public int InstructionCount { get; }
+
+    internal Op* Ops { get; }
+
+    internal int OpCount => _ops.Length;
+
+    /// <summary>Cleared when the code under the block is written or unmapped.</summary>
+    internal volatile bool Valid = true;
+
+    // The blocks that followed this one last time (a taken and a not-taken path).
+    internal Block? Successor0;
+    internal Block? Successor1;
+}

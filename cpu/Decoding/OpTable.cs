@@ -1,0 +1,66 @@
+using Iced.Intel;
+using UserModeOS.Cpu.Instructions;
+
+namespace UserModeOS.Cpu.Decoding;
+
+/// <summary>
+/// Fills an op for one decoded instruction: picks the handler for its operand forms and
+/// copies the fields the handler needs. Returns false for a form we do not implement.
+/// </summary>
+internal delegate bool OpBuilder(in Instruction insn, ref Op op);
+
+/// <summary>From Iced's <see cref="Code"/> (operand-specific) to the builder of its op.</summary>
+internal static class OpTable
+{
+    private static readonly int CodeCount = Enum.GetValues<Code>().Length;
+    private static readonly OpBuilder?[] Builders = new OpBuilder?[CodeCount];
+
+    static OpTable()
+    {
+        // One call per instruction group; each group file registers its own codes.
+        Alu.Register();
+        Unary.Register();
+        Shifts.Register();
+        MulDiv.Register();
+        BitOps.Register();
+        Moves.Register();
+        Conditional.Register();
+        FlagOps.Register();
+        Stack.Register();
+        Branches.Register();
+        StringOps.Register();
+        Atomics.Register();
+        SystemOps.Register();
+        SseMoves.Register();
+        SseInteger.Register();
+        SseFloat.Register();
+    }
+
+    public static void Add(Code code, OpBuilder builder)
+    {
+        if (Builders[(int)code] is not null)
+        {
+            throw new InvalidOperationException($"{code} is registered twice");
+        }
+
+        Builders[(int)code] = builder;
+    }
+
+    /// <summary>Registers a builder for every legacy-encoded code of a mnemonic (all its operand forms).</summary>
+    public static void AddMnemonic(Mnemonic mnemonic, OpBuilder builder)
+    {
+        for (var code = 0; code < CodeCount; code++)
+        {
+            if (((Code)code).Mnemonic() == mnemonic && ((Code)code).Encoding() == EncodingKind.Legacy)
+            {
+                Add((Code)code, builder);
+            }
+        }
+    }
+
+    /// <summary>True when the code has a builder (what CPUID may advertise rests on this).</summary>
+    public static bool IsImplemented(Code code) => Builders[(int)code] is not null;
+
+    public static bool Build(in Instruction insn, ref Op op) =>
+        Builders[(int)insn.Code] is { } builder && builder(in insn, ref op);
+}

@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class Atomics
+{
+    public static void Register()
+    {
+    }
+}

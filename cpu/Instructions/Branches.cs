@@ -1,0 +1,164 @@
+using Iced.Intel;
+using UserModeOS.Cpu.Decoding;
+
+namespace UserModeOS.Cpu.Instructions;
+
+/// <summary>JMP, Jcc, CALL, RET: every one ends its block and sets RIP.</summary>
+internal static unsafe class Branches
+{
+    public static void Register()
+    {
+        OpTable.AddMnemonic(Mnemonic.Jmp, BuildJmp);
+        OpTable.AddMnemonic(Mnemonic.Call, BuildCall);
+        OpTable.AddMnemonic(Mnemonic.Ret, BuildRet);
+        foreach (var m in new[]
+        {
+            Mnemonic.Jo, Mnemonic.Jno, Mnemonic.Jb, Mnemonic.Jae, Mnemonic.Je, Mnemonic.Jne, Mnemonic.Jbe, Mnemonic.Ja,
+            Mnemonic.Js, Mnemonic.Jns, Mnemonic.Jp, Mnemonic.Jnp, Mnemonic.Jl, Mnemonic.Jge, Mnemonic.Jle, Mnemonic.Jg,
+        })
+        {
+            OpTable.AddMnemonic(m, BuildJcc);
+        }
+    }
+
+    /// <summary>The x86 condition-code nibble (0 = O ... 15 = G) of a conditional instruction.</summary>
+    internal static byte ConditionNibble(in Instruction insn) => insn.ConditionCode switch
+    {
+        ConditionCode.o => 0,
+        ConditionCode.no => 1,
+        ConditionCode.b => 2,
+        ConditionCode.ae => 3,
+        ConditionCode.e => 4,
+        ConditionCode.ne => 5,
+        ConditionCode.be => 6,
+        ConditionCode.a => 7,
+        ConditionCode.s => 8,
+        ConditionCode.ns => 9,
+        ConditionCode.p => 10,
+        ConditionCode.np => 11,
+        ConditionCode.l => 12,
+        ConditionCode.ge => 13,
+        ConditionCode.le => 14,
+        _ => 15,
+    };
+
+    private static bool BuildJcc(in Instruction insn, ref Op op)
+    {
+        if (insn.Op0Kind != OpKind.NearBranch64)
+        {
+            return false;
+        }
+
+        op.Imm = (long)insn.NearBranch64;
+        op.Aux = ConditionNibble(insn);
+        op.Handler = &Jcc;
+        return true;
+    }
+
+    private static bool BuildJmp(in Instruction insn, ref Op op)
+    {
+        switch (insn.Op0Kind)
+        {
+            case OpKind.NearBranch64:
+                op.Imm = (long)insn.NearBranch64;
+                op.Handler = &JmpRel;
+                return true;
+            case OpKind.Register when insn.Op0Register.GetSize() == 8:
+                op.R0 = Operands.Gpr(insn.Op0Register);
+                op.Handler = &JmpR;
+                return true;
+            case OpKind.Memory when insn.MemorySize.GetSize() == 8:
+                op.Handler = &JmpM;
+                return Operands.Mem(insn, ref op);
+            default:
+                return false;
+        }
+    }
+
+    private static bool BuildCall(in Instruction insn, ref Op op)
+    {
+        switch (insn.Op0Kind)
+        {
+            case OpKind.NearBranch64:
+                op.Imm = (long)insn.NearBranch64;
+                op.Handler = &CallRel;
+                return true;
+            case OpKind.Register when insn.Op0Register.GetSize() == 8:
+                op.R0 = Operands.Gpr(insn.Op0Register);
+                op.Handler = &CallR;
+                return true;
+            case OpKind.Memory when insn.MemorySize.GetSize() == 8:
+                op.Handler = &CallM;
+                return Operands.Mem(insn, ref op);
+            default:
+                return false;
+        }
+    }
+
+    private static bool BuildRet(in Instruction insn, ref Op op)
+    {
+        if (insn.Code is not (Code.Retnq or Code.Retnq_imm16))
+        {
+            return false;
+        }
+
+        op.Imm = insn.Code == Code.Retnq_imm16 ? insn.Immediate16 : 0;
+        op.Handler = &Ret;
+        return true;
+    }
+
+    private static int Jcc(CpuState c, Op* op)
+    {
+        c.Rip = c.Condition(op->Aux) ? (ulong)op->Imm : op->NextRip;
+        return 1;
+    }
+
+    private static int JmpRel(CpuState c, Op* op)
+    {
+        c.Rip = (ulong)op->Imm;
+        return 1;
+    }
+
+    private static int JmpR(CpuState c, Op* op)
+    {
+        c.Rip = c.Reg64(op->R0);
+        return 1;
+    }
+
+    private static int JmpM(CpuState c, Op* op)
+    {
+        c.Rip = c.Read64(c.Ea(op));
+        return 1;
+    }
+
+    private static int CallRel(CpuState c, Op* op)
+    {
+        Stack.Push<W64>(c, op->NextRip);
+        c.Rip = (ulong)op->Imm;
+        return 1;
+    }
+
+    private static int CallR(CpuState c, Op* op)
+    {
+        var target = c.Reg64(op->R0);
+        Stack.Push<W64>(c, op->NextRip);
+        c.Rip = target;
+        return 1;
+    }
+
+    private static int CallM(CpuState c, Op* op)
+    {
+        var target = c.Read64(c.Ea(op));
+        Stack.Push<W64>(c, op->NextRip);
+        c.Rip = target;
+        return 1;
+    }
+
+    private static int Ret(CpuState c, Op* op)
+    {
+        var target = Stack.Pop<W64>(c);
+        c[Reg.Rsp] += (ulong)op->Imm;
+        c.Rip = target;
+        return 1;
+    }
+}

@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class Conditional
+{
+    public static void Register()
+    {
+    }
+}

@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+using Iced.Intel;
+using UserModeOS.Cpu.Decoding;
+
+namespace UserModeOS.Cpu.Instructions;
+
+/// <summary>The ops every block builder uses: leaving a block and the undefined instruction.</summary>
+internal static unsafe class CoreOps
+{
+    private static readonly ConcurrentDictionary<string, bool> Reported = new();
+
+    /// <summary>Ends a block that did not end in a branch: continue at the next instruction.</summary>
+    public static int FallThrough(CpuState c, Op* op)
+    {
+        c.Rip = (ulong)op->Imm;
+        return 1;
+    }
+
+    /// <summary>#UD: an invalid or not yet implemented instruction. Logged once per encoding.</summary>
+    public static int Undefined(CpuState c, Op* op)
+    {
+        if (c.Log is { } log)
+        {
+            var bytes = new byte[15];
+            var n = 0;
+            while (n < bytes.Length && c.Memory.TryRead(op->Rip + (ulong)n, bytes.AsSpan(n, 1)))
+            {
+                n++;
+            }
+
+            var decoder = Decoder.Create(64, new ByteArrayCodeReader(bytes, 0, n), op->Rip);
+            decoder.Decode(out var insn);
+            var raw = Convert.ToHexString(bytes, 0, Math.Max(insn.Length, 1));
+            if (Reported.TryAdd(raw, true))
+            {
+                var what = insn.IsInvalid ? "invalid instruction" : $"unimplemented instruction '{insn}' ({insn.Code})";
+                log.Warn($"{what} at 0x{op->Rip:x}: bytes {raw}; delivering SIGILL");
+            }
+        }
+
+        return c.ExitAt(op, ExitReason.InvalidOpcode);
+    }
+}

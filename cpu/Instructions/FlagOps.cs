@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class FlagOps
+{
+    public static void Register()
+    {
+    }
+}

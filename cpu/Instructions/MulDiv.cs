@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class MulDiv
+{
+    public static void Register()
+    {
+    }
+}

@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class Shifts
+{
+    public static void Register()
+    {
+    }
+}

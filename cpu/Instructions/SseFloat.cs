@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class SseFloat
+{
+    public static void Register()
+    {
+    }
+}

@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class SseInteger
+{
+    public static void Register()
+    {
+    }
+}

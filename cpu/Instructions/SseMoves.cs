@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class SseMoves
+{
+    public static void Register()
+    {
+    }
+}

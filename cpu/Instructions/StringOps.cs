@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class StringOps
+{
+    public static void Register()
+    {
+    }
+}

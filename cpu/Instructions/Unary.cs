@@ -1,0 +1,8 @@
+namespace UserModeOS.Cpu.Instructions;
+
+internal static class Unary
+{
+    public static void Register()
+    {
+    }
+}
