@@ -3,7 +3,7 @@ using UserModeOS.Cpu.Decoding;
 
 namespace UserModeOS.Cpu.Instructions;
 
-/// <summary>JMP, Jcc, CALL, RET: every one ends its block and sets RIP.</summary>
+/// <summary>JMP, Jcc, JRCXZ, LOOPcc, CALL, RET: every one ends its block and sets RIP.</summary>
 internal static unsafe class Branches
 {
     public static void Register()
@@ -19,7 +19,30 @@ internal static unsafe class Branches
         {
             OpTable.AddMnemonic(m, BuildJcc);
         }
+
+        // Only the 64-bit operand-size forms: a 66h prefix would truncate RIP to 16 bits.
+        OpTable.Add(Code.Jrcxz_rel8_64, Rel(&Jrcxz));
+        OpTable.Add(Code.Jecxz_rel8_64, Rel(&Jecxz));
+        OpTable.Add(Code.Loop_rel8_64_RCX, Rel(&Loop<W64, LoopAlways>));
+        OpTable.Add(Code.Loop_rel8_64_ECX, Rel(&Loop<W32, LoopAlways>));
+        OpTable.Add(Code.Loope_rel8_64_RCX, Rel(&Loop<W64, LoopWhileZero>));
+        OpTable.Add(Code.Loope_rel8_64_ECX, Rel(&Loop<W32, LoopWhileZero>));
+        OpTable.Add(Code.Loopne_rel8_64_RCX, Rel(&Loop<W64, LoopWhileNotZero>));
+        OpTable.Add(Code.Loopne_rel8_64_ECX, Rel(&Loop<W32, LoopWhileNotZero>));
     }
+
+    /// <summary>A builder for a near branch whose target goes in <see cref="Op.Imm"/>.</summary>
+    private static OpBuilder Rel(delegate*<CpuState, Op*, int> handler) => (in Instruction insn, ref Op op) =>
+    {
+        if (insn.Op0Kind != OpKind.NearBranch64)
+        {
+            return false;
+        }
+
+        op.Imm = (long)insn.NearBranch64;
+        op.Handler = handler;
+        return true;
+    };
 
     /// <summary>The x86 condition-code nibble (0 = O ... 15 = G) of a conditional instruction.</summary>
     internal static byte ConditionNibble(in Instruction insn) => insn.ConditionCode switch
@@ -113,6 +136,30 @@ internal static unsafe class Branches
         return 1;
     }
 
+    private static int Jrcxz(CpuState c, Op* op)
+    {
+        c.Rip = c[Reg.Rcx] == 0 ? (ulong)op->Imm : op->NextRip;
+        return 1;
+    }
+
+    private static int Jecxz(CpuState c, Op* op)
+    {
+        c.Rip = (uint)c[Reg.Rcx] == 0 ? (ulong)op->Imm : op->NextRip;
+        return 1;
+    }
+
+    /// <summary>LOOP/LOOPE/LOOPNE: decrement the count (RCX, or ECX with a 67h prefix; flags untouched), branch while non-zero and the ZF condition holds.</summary>
+    private static int Loop<W, L>(CpuState c, Op* op)
+        where W : IWidth
+        where L : ILoopCondition
+    {
+        const byte rcx = 1 * 8;
+        var n = (W.Get(c, rcx) - 1) & W.Mask;
+        W.Set(c, rcx, n);
+        c.Rip = n != 0 && L.Holds(c) ? (ulong)op->Imm : op->NextRip;
+        return 1;
+    }
+
     private static int JmpRel(CpuState c, Op* op)
     {
         c.Rip = (ulong)op->Imm;
@@ -161,4 +208,24 @@ internal static unsafe class Branches
         c.Rip = target;
         return 1;
     }
+}
+
+internal interface ILoopCondition
+{
+    static abstract bool Holds(CpuState c);
+}
+
+internal struct LoopAlways : ILoopCondition
+{
+    public static bool Holds(CpuState c) => true;
+}
+
+internal struct LoopWhileZero : ILoopCondition
+{
+    public static bool Holds(CpuState c) => c.ZeroFlag;
+}
+
+internal struct LoopWhileNotZero : ILoopCondition
+{
+    public static bool Holds(CpuState c) => !c.ZeroFlag;
 }

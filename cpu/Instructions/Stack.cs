@@ -10,6 +10,18 @@ internal static unsafe class Stack
     {
         OpTable.AddMnemonic(Mnemonic.Push, BuildPush);
         OpTable.AddMnemonic(Mnemonic.Pop, BuildPop);
+        OpTable.Add(Code.Leaveq, SystemOps.Simple(&Leave<W64>));
+        OpTable.Add(Code.Leavew, SystemOps.Simple(&Leave<W16>));
+        OpTable.Add(Code.Enterq_imm16_imm8, BuildEnter);
+        OpTable.Add(Code.Enterw_imm16_imm8, BuildEnter);
+    }
+
+    private static bool BuildEnter(in Instruction insn, ref Op op)
+    {
+        op.Imm = insn.Immediate16;
+        op.Aux = (byte)(insn.Immediate8_2nd & 31);
+        op.Handler = insn.Code == Code.Enterq_imm16_imm8 ? &Enter<W64> : &Enter<W16>;
+        return true;
     }
 
     private static bool BuildPush(in Instruction insn, ref Op op)
@@ -84,6 +96,53 @@ internal static unsafe class Stack
         var v = W.Load(c, rsp);
         rsp += (ulong)(W.Bits / 8);
         return v;
+    }
+
+    /// <summary>LEAVE: RSP = RBP (the stack-address size is 64 bits), then pop the frame pointer.</summary>
+    private static int Leave<W>(CpuState c, Op* op)
+        where W : IWidth
+    {
+        const byte rbp = 5 * 8;
+        var frame = c.Reg64(rbp);
+        var v = W.Load(c, frame);
+        c[Reg.Rsp] = frame + (ulong)(W.Bits / 8);
+        W.Set(c, rbp, v);
+        return 0;
+    }
+
+    /// <summary>
+    /// ENTER (Intel SDM pseudo-code, 64-bit stack): push RBP, copy the level-1 enclosing
+    /// frame pointers, push the new frame pointer, then allocate. Registers are committed
+    /// only after every store succeeded, so a page fault restarts the instruction cleanly.
+    /// </summary>
+    private static int Enter<W>(CpuState c, Op* op)
+        where W : IWidth
+    {
+        const byte rbp = 5 * 8;
+        var size = (ulong)(W.Bits / 8);
+        var level = op->Aux;
+        var sp = c[Reg.Rsp] - size;
+        W.Store(c, sp, W.Get(c, rbp));
+        var frameTemp = sp;
+        if (level > 0)
+        {
+            var bp = c.Reg64(rbp);
+            for (var i = 1; i < level; i++)
+            {
+                bp -= size;
+                var v = W.Load(c, bp);
+                sp -= size;
+                W.Store(c, sp, v);
+            }
+
+            sp -= size;
+            W.Store(c, sp, frameTemp);
+        }
+
+        // With a 16-bit operand size only BP is written (checked against hardware).
+        W.Set(c, rbp, frameTemp);
+        c[Reg.Rsp] = sp - (ulong)op->Imm;
+        return 0;
     }
 
     private static int PushR<W>(CpuState c, Op* op)

@@ -1,0 +1,178 @@
+using System.Text;
+using Iced.Intel;
+using UserModeOS.Cpu.Decoding;
+
+namespace UserModeOS.Cpu;
+
+/// <summary>
+/// The CPUID leaves this CPU reports. Every feature bit is derived from the op table, so
+/// CPUID advertises exactly the instructions that are implemented and nothing else.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Vendor: "UserModeOS64" (12 characters, as the vendor id must be). Claiming GenuineIntel
+/// or AuthenticAMD would invite vendor-specific code paths (cache descriptors from leaves
+/// 2/4, family/model errata work-arounds) that this machine cannot honour. glibc treats an
+/// unknown vendor as <c>arch_kind_other</c> and selects string functions from the feature
+/// bits alone, falling back to its minimum cache thresholds.
+/// </para>
+/// <para>
+/// A feature bit is set when every 64-bit-mode instruction form Iced attributes to that
+/// feature alone (and not also to x87, as FCMOVcc or FISTTP are) has a builder. Forms on
+/// MMX registers count only toward the MMX bit: on real hardware they come with MMX, and
+/// leaving SSE/SSE2 clear because an MMX-register form is missing would hide the XMM ISA
+/// that programs actually use. Consequently FPU, MMX and FXSR are clear until x87, MMX and
+/// FXSAVE/FXRSTOR exist. glibc's ISA-level check (x86-64 baseline requires CMOV, CX8, FPU,
+/// FXSR, MMX, SSE, SSE2) therefore fails, which only matters for binaries carrying an
+/// x86 ISA-needed property note or a glibc built for x86-64-v2 and later.
+/// </para>
+/// <para>
+/// Not advertised: OSXSAVE/XSAVE/AVX (no XSAVE state; XGETBV is not implemented), the
+/// hypervisor bit, TF single-stepping. ERMS and FSRM are advertised because REP MOVSB/STOSB
+/// are the fastest way to copy on this interpreter (bulk host copies per page).
+/// </para>
+/// </remarks>
+public static class CpuFeatures
+{
+    public const string Vendor = "UserModeOS64";
+    public const string Brand = "UserModeOS virtual x86-64";
+
+    /// <summary>Family 6, model 0, stepping 0: matches no real model, so no model-specific quirks apply.</summary>
+    private const uint Signature = 0x0000_0600;
+
+    private const uint MaxBasicLeaf = 7;
+    private const uint MaxExtendedLeaf = 0x8000_0008;
+
+    /// <summary>Returns EAX, EBX, ECX, EDX for a leaf and subleaf; unknown leaves are all zero.</summary>
+    public static (uint Eax, uint Ebx, uint Ecx, uint Edx) Query(uint leaf, uint subleaf) => leaf switch
+    {
+        0 => (MaxBasicLeaf, Chars(Vendor, 0), Chars(Vendor, 8), Chars(Vendor, 4)),
+        1 => (Signature, Table.Leaf1Ebx, Table.Leaf1Ecx, Table.Leaf1Edx),
+        7 when subleaf == 0 => (0, Table.Leaf7Ebx, 0, Table.Leaf7Edx),
+        0x8000_0000 => (MaxExtendedLeaf, 0, 0, 0),
+        0x8000_0001 => (0, 0, Table.Ext1Ecx, Table.Ext1Edx),
+        >= 0x8000_0002 and <= 0x8000_0004 => BrandLeaf(leaf - 0x8000_0002),
+
+        // Address sizes: 48-bit virtual, 46-bit physical (a common value; nothing depends on it).
+        0x8000_0008 => (0x302E, 0, 0, 0),
+        _ => (0, 0, 0, 0),
+    };
+
+    /// <summary>True when every instruction form of the feature is implemented (see remarks).</summary>
+    public static bool Has(CpuidFeature feature) => FormsOf(feature) is { Count: > 0 } forms && forms.All(OpTable.IsImplemented);
+
+    /// <summary>The forms that keep a feature from being advertised (for diagnostics and tests).</summary>
+    public static IReadOnlyList<Code> Missing(CpuidFeature feature) =>
+        FormsOf(feature).Where(code => !OpTable.IsImplemented(code)).ToList();
+
+    /// <summary>The instruction forms a feature bit stands for.</summary>
+    public static IReadOnlyList<Code> FormsOf(CpuidFeature feature)
+    {
+        var forms = new List<Code>();
+        foreach (var code in Enum.GetValues<Code>())
+        {
+            if (code == Code.INVALID || !code.ToOpCode().Mode64)
+            {
+                continue;
+            }
+
+            var features = code.CpuidFeatures();
+            if (features.Length != 1 || features[0] != feature)
+            {
+                continue;
+            }
+
+            // MMX-register forms belong to the MMX bit (see remarks); SYSRET is privileged.
+            if ((feature != CpuidFeature.MMX && code.ToString().Contains("_mm", StringComparison.Ordinal)) ||
+                code.Mnemonic() == Mnemonic.Sysret)
+            {
+                continue;
+            }
+
+            forms.Add(code);
+        }
+
+        return forms;
+    }
+
+    private static uint Chars(string s, int start) => BitConverter.ToUInt32(Encoding.ASCII.GetBytes(s), start);
+
+    private static (uint, uint, uint, uint) BrandLeaf(uint part)
+    {
+        var bytes = new byte[48];
+        Encoding.ASCII.GetBytes(Brand, bytes);
+        var o = (int)part * 16;
+        return (BitConverter.ToUInt32(bytes, o), BitConverter.ToUInt32(bytes, o + 4), BitConverter.ToUInt32(bytes, o + 8), BitConverter.ToUInt32(bytes, o + 12));
+    }
+
+    /// <summary>Built on first use, after the op table is complete.</summary>
+    private static class Table
+    {
+        public static readonly uint Leaf1Ecx = Bits(
+            (0, CpuidFeature.SSE3),
+            (1, CpuidFeature.PCLMULQDQ),
+            (9, CpuidFeature.SSSE3),
+            (13, CpuidFeature.CMPXCHG16B),
+            (19, CpuidFeature.SSE4_1),
+            (20, CpuidFeature.SSE4_2),
+            (22, CpuidFeature.MOVBE),
+            (23, CpuidFeature.POPCNT),
+            (25, CpuidFeature.AES),
+            (30, CpuidFeature.RDRAND));
+
+        public static readonly uint Leaf1Edx = Bits(
+            (0, CpuidFeature.FPU),
+            (4, CpuidFeature.TSC),
+            (8, CpuidFeature.CX8),
+            (15, CpuidFeature.CMOV),
+            (19, CpuidFeature.CLFSH),
+            (23, CpuidFeature.MMX),
+            (24, CpuidFeature.FXSR),
+            (25, CpuidFeature.SSE),
+            (26, CpuidFeature.SSE2));
+
+        /// <summary>CLFLUSH line size (8 quadwords) when CLFLUSH exists; one logical processor; APIC id 0.</summary>
+        public static readonly uint Leaf1Ebx = ((Leaf1Edx & (1u << 19)) != 0 ? 8u << 8 : 0) | (1u << 16);
+
+        public static readonly uint Leaf7Ebx = Bits(
+            (0, CpuidFeature.FSGSBASE),
+            (3, CpuidFeature.BMI1),
+            (8, CpuidFeature.BMI2),
+            (18, CpuidFeature.RDSEED),
+            (19, CpuidFeature.ADX),
+            (23, CpuidFeature.CLFLUSHOPT),
+            (29, CpuidFeature.SHA))
+            | (FastStrings ? 1u << 9 : 0);
+
+        /// <summary>FSRM (fast short REP MOVSB).</summary>
+        public static readonly uint Leaf7Edx = FastStrings ? 1u << 4 : 0;
+
+        public static readonly uint Ext1Ecx = Bits(
+            (5, CpuidFeature.LZCNT),
+            (8, CpuidFeature.PREFETCHW))
+            | (OpTable.IsImplemented(Code.Lahf) && OpTable.IsImplemented(Code.Sahf) ? 1u : 0);
+
+        /// <summary>SYSCALL (SYSRET is the kernel's), NX (execute permission is enforced), RDTSCP, long mode.</summary>
+        public static readonly uint Ext1Edx = Bits((27, CpuidFeature.RDTSCP))
+            | (OpTable.IsImplemented(Code.Syscall) ? 1u << 11 : 0)
+            | (1u << 20)
+            | (1u << 29);
+
+        private static bool FastStrings =>
+            OpTable.IsImplemented(Code.Movsb_m8_m8) && OpTable.IsImplemented(Code.Stosb_m8_AL);
+
+        private static uint Bits(params (int Bit, CpuidFeature Feature)[] bits)
+        {
+            var r = 0u;
+            foreach (var (bit, feature) in bits)
+            {
+                if (Has(feature))
+                {
+                    r |= 1u << bit;
+                }
+            }
+
+            return r;
+        }
+    }
+}

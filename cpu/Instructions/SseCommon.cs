@@ -1,0 +1,232 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Iced.Intel;
+using UserModeOS.Cpu.Decoding;
+
+namespace UserModeOS.Cpu.Instructions;
+
+/// <summary>
+/// A 128-bit operation on an XMM destination and a source: the shape of nearly every SSE
+/// instruction. <paramref name="imm"/> is the instruction's imm8 (predicate, shuffle control).
+/// </summary>
+internal interface IXmmOp
+{
+    static abstract UInt128 Exec(CpuState c, UInt128 dst, UInt128 src, int imm);
+}
+
+/// <summary>
+/// Where an SSE instruction's second operand comes from, picked at decode time. Load returns
+/// false for a misaligned 16-byte operand of an instruction that requires alignment (#GP).
+/// </summary>
+internal unsafe interface IXmmSrc
+{
+    static abstract bool Load(CpuState c, Op* op, out UInt128 value);
+}
+
+/// <summary>An XMM register (number in R1).</summary>
+internal readonly unsafe struct SrcXmm : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = c.XmmReg(op->R1);
+        return true;
+    }
+}
+
+/// <summary>A 16-byte memory operand that may be misaligned (MOVUPS, MOVDQU).</summary>
+internal readonly unsafe struct SrcM128 : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = c.Read128(c.Ea(op));
+        return true;
+    }
+}
+
+/// <summary>A 16-byte memory operand of a legacy SSE instruction: it must be 16-byte aligned.</summary>
+internal readonly unsafe struct SrcM128A : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        var a = c.Ea(op);
+        if ((a & 15) != 0)
+        {
+            value = default;
+            return false;
+        }
+
+        value = c.Read128(a);
+        return true;
+    }
+}
+
+/// <summary>An 8-byte memory operand, zero-extended (scalar double, MOVQ, the low-half forms).</summary>
+internal readonly unsafe struct SrcM64 : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = c.Read64(c.Ea(op));
+        return true;
+    }
+}
+
+/// <summary>A 4-byte memory operand, zero-extended (scalar single).</summary>
+internal readonly unsafe struct SrcM32 : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = c.Read32(c.Ea(op));
+        return true;
+    }
+}
+
+/// <summary>The imm8 as the source (shift-by-immediate forms share the shift-by-register bodies).</summary>
+internal readonly unsafe struct SrcImm : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = (byte)op->Imm;
+        return true;
+    }
+}
+
+/// <summary>Shared decode helpers and the generic handlers for the SSE groups.</summary>
+internal static unsafe class Sse
+{
+    public const uint MxcsrMask = 0xFFFF;
+
+    /// <summary>
+    /// Registers the legacy SSE/SSE2 forms of a mnemonic: those with XMM operands, not the MMX
+    /// (MM register) forms, not later extensions (PEXTRW m16 is SSE4.1), not the string MOVSD/CMPSD.
+    /// </summary>
+    public static void Add(Mnemonic mnemonic, OpBuilder builder)
+    {
+        foreach (var code in Enum.GetValues<Code>())
+        {
+            if (code.Mnemonic() == mnemonic && code.Encoding() == EncodingKind.Legacy && IsPlainSse(code))
+            {
+                OpTable.Add(code, builder);
+            }
+        }
+    }
+
+    private static bool IsPlainSse(Code code)
+    {
+        foreach (var f in code.CpuidFeatures())
+        {
+            if (f is not (CpuidFeature.SSE or CpuidFeature.SSE2 or CpuidFeature.FXSR))
+            {
+                return false;
+            }
+        }
+
+        var oc = code.ToOpCode();
+        for (var i = 0; i < oc.OpCount; i++)
+        {
+            if (oc.GetOpKind(i) is OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The common builder: XMM destination (R0), source register (R1), memory, or an immediate
+    /// (shift counts); imm8 of a three-operand form into Imm. <paramref name="aligned"/> says whether a
+    /// 16-byte memory source must be aligned (everything but the MOVU* family).
+    /// </summary>
+    public static bool BuildXmm<O>(in Instruction insn, ref Op op, bool aligned = true)
+        where O : struct, IXmmOp
+    {
+        if (insn.Op0Kind != OpKind.Register || !insn.Op0Register.IsXMM())
+        {
+            return false;
+        }
+
+        op.R0 = Operands.Xmm(insn.Op0Register);
+        if (insn.OpCount > 2 && insn.GetOpKind(2) == OpKind.Immediate8)
+        {
+            op.Imm = insn.Immediate8;
+        }
+
+        switch (insn.Op1Kind)
+        {
+            case OpKind.Register:
+                if (!insn.Op1Register.IsXMM())
+                {
+                    return false;
+                }
+
+                op.R1 = Operands.Xmm(insn.Op1Register);
+                op.Handler = &Run<O, SrcXmm>;
+                return true;
+            case OpKind.Memory:
+                if (!Operands.Mem(insn, ref op))
+                {
+                    return false;
+                }
+
+                op.Handler = insn.MemorySize.GetSize() switch
+                {
+                    16 => aligned ? &Run<O, SrcM128A> : &Run<O, SrcM128>,
+                    8 => &Run<O, SrcM64>,
+                    4 => &Run<O, SrcM32>,
+                    _ => null,
+                };
+                return op.Handler != null;
+            case OpKind.Immediate8:
+                op.Imm = insn.Immediate8;
+                op.Handler = &Run<O, SrcImm>;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A builder for <see cref="BuildXmm{O}"/>.</summary>
+    public static OpBuilder Xmm<O>()
+        where O : struct, IXmmOp => static (in Instruction insn, ref Op op) => BuildXmm<O>(insn, ref op);
+
+    /// <summary>dst = O(dst, src, imm).</summary>
+    public static int Run<O, S>(CpuState c, Op* op)
+        where O : struct, IXmmOp
+        where S : struct, IXmmSrc
+    {
+        if (!S.Load(c, op, out var src))
+        {
+            return c.ExitAt(op, ExitReason.GeneralProtection);
+        }
+
+        ref var dst = ref c.XmmReg(op->R0);
+        dst = O.Exec(c, dst, src, (byte)op->Imm);
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> V<T>(UInt128 x) => Unsafe.BitCast<UInt128, Vector128<T>>(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt128 U<T>(Vector128<T> v) => Unsafe.BitCast<Vector128<T>, UInt128>(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt128 Make(ulong lo, ulong hi) => new(hi, lo);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Lo(UInt128 x) => (ulong)x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hi(UInt128 x) => (ulong)(x >> 64);
+
+    /// <summary>The lanes of a value as a span, for the portable (lane-by-lane) paths.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<T> Lanes<T>(ref UInt128 x)
+        where T : struct => System.Runtime.InteropServices.MemoryMarshal.Cast<UInt128, T>(new Span<UInt128>(ref x));
+}

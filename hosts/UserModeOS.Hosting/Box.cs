@@ -1,0 +1,131 @@
+using UserModeOS.Hosts.Linux;
+using UserModeOS.Kernel;
+using UserModeOS.Syscalls;
+
+namespace UserModeOS.Hosting;
+
+/// <summary>How a box is built.</summary>
+public sealed class BoxOptions
+{
+    /// <summary>The host folder that is the guest's "/".</summary>
+    public string RootPath { get; init; } = "/";
+
+    /// <summary>Trace every syscall to <see cref="Log"/>, strace-style.</summary>
+    public bool Strace { get; init; }
+
+    /// <summary>Where warnings (unknown syscalls, unimplemented instructions) and traces go; stderr by default.</summary>
+    public TextWriter? Log { get; init; }
+
+    public string Hostname { get; init; } = "umos";
+}
+
+/// <summary>What to run in a box.</summary>
+public sealed class GuestStartInfo
+{
+    /// <summary>The program, a guest path; argv[0] when <see cref="Arguments"/> is empty.</summary>
+    public required string Program { get; init; }
+
+    /// <summary>argv; when empty, argv is just the program path.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = Array.Empty<string>();
+
+    /// <summary>envp, "NAME=value" strings.</summary>
+    public IReadOnlyList<string> Environment { get; init; } = Array.Empty<string>();
+
+    public string WorkingDirectory { get; init; } = "/";
+
+    public GuestStdio Stdin { get; init; } = GuestStdio.Null;
+    public GuestStdio Stdout { get; init; } = GuestStdio.Null;
+    public GuestStdio Stderr { get; init; } = GuestStdio.Null;
+}
+
+/// <summary>A program that could not be started (not found, not an ELF for x86-64, ...).</summary>
+public sealed class GuestStartException(string message, Errno errno) : Exception(message)
+{
+    public Errno Errno { get; } = errno;
+}
+
+/// <summary>
+/// One isolated instance of UserModeOS: a kernel with its own root, processes and pids,
+/// living in this host process. This is the embedding API; the umos CLI uses nothing else.
+/// </summary>
+public sealed class Box
+{
+    private readonly UserModeOS.Kernel.Kernel _kernel;
+
+    private Box(UserModeOS.Kernel.Kernel kernel)
+    {
+        _kernel = kernel;
+    }
+
+    /// <summary>Builds a box whose root is a host folder.</summary>
+    public static Box Create(BoxOptions options)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("this build of UserModeOS hosts boxes on Linux only");
+        }
+
+        if (!Directory.Exists(options.RootPath))
+        {
+            throw new DirectoryNotFoundException($"root folder '{options.RootPath}' does not exist");
+        }
+
+        var kernel = new UserModeOS.Kernel.Kernel(new KernelConfig
+        {
+            Root = new HostFileSystem(options.RootPath),
+            Syscalls = SyscallTable.CreateDefault(),
+            Log = new HostLog(options.Log ?? Console.Error),
+            Strace = options.Strace,
+            Hostname = options.Hostname,
+        });
+        return new Box(kernel);
+    }
+
+    /// <summary>Starts a process; throws <see cref="GuestStartException"/> when it cannot run.</summary>
+    public GuestProcess Start(GuestStartInfo info)
+    {
+        var argv = info.Arguments.Count > 0 ? info.Arguments : new[] { info.Program };
+        var stdio = new[] { info.Stdin.Open(0), info.Stdout.Open(1), info.Stderr.Open(2) };
+        var group = _kernel.Spawn(
+            new SpawnRequest
+            {
+                Path = info.Program,
+                Argv = argv,
+                Envp = info.Environment,
+                WorkingDirectory = info.WorkingDirectory,
+                Stdio = stdio,
+            },
+            out var errno,
+            out var error);
+        if (group is null)
+        {
+            throw new GuestStartException($"{info.Program}: {error}", errno);
+        }
+
+        return new GuestProcess(group);
+    }
+}
+
+/// <summary>A running guest process.</summary>
+public sealed class GuestProcess
+{
+    private readonly ThreadGroup _group;
+
+    internal GuestProcess(ThreadGroup group)
+    {
+        _group = group;
+    }
+
+    /// <summary>The process id inside its box.</summary>
+    public int Pid => _group.Pid;
+
+    /// <summary>Completes with the exit status as a shell reports it: the exit code, or 128 + the signal that killed it.</summary>
+    public async System.Threading.Tasks.Task<int> WaitForExitAsync(CancellationToken cancellationToken = default)
+    {
+        var status = await _group.Exited.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return ThreadGroup.ShellStatus(status);
+    }
+
+    /// <summary>The raw wait(2) status once exited.</summary>
+    public int WaitStatus => _group.ExitStatus;
+}

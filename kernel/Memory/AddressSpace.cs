@@ -1,0 +1,380 @@
+using UserModeOS.Cpu;
+using UserModeOS.Cpu.Memory;
+using UserModeOS.Kernel.Vfs;
+
+namespace UserModeOS.Kernel.Memory;
+
+/// <summary>
+/// A process's memory (Linux's mm_struct): the VMAs that say what may be mapped, over the
+/// <see cref="GuestMemory"/> page table that holds what is. Pages are populated on first
+/// touch through <see cref="HandleFault"/>.
+/// </summary>
+public sealed class AddressSpace : IPageFaultHandler, IDisposable
+{
+    public const ulong PageSize = GuestMemory.PageSize;
+
+    /// <summary>Top of the user address space; the stack sits just below.</summary>
+    public const ulong StackTop = 0x7FFF_FFFF_F000;
+
+    /// <summary>Where top-down mmap placement starts (below the stack and its growth room).</summary>
+    public const ulong MmapTop = 0x7FFF_F000_0000;
+
+    /// <summary>The lowest address mmap hands out (vm.mmap_min_addr).</summary>
+    public const ulong MmapMin = 0x10000;
+
+    private readonly List<Vma> _vmas = new();
+    private readonly Lock _lock = new();
+
+    public AddressSpace(GuestMemory? memory = null)
+    {
+        Memory = memory ?? new GuestMemory();
+        Memory.FaultHandler = this;
+    }
+
+    public GuestMemory Memory { get; }
+
+    /// <summary>Start of the heap (set by the loader, just past the program's bss).</summary>
+    public ulong BrkStart { get; set; }
+
+    /// <summary>Current program break.</summary>
+    public ulong Brk { get; set; }
+
+    public static ulong PageAlignUp(ulong v) => (v + PageSize - 1) & ~(PageSize - 1);
+
+    public static ulong PageAlignDown(ulong v) => v & ~(PageSize - 1);
+
+    /// <summary>A snapshot of the VMAs in address order.</summary>
+    public List<Vma> Vmas()
+    {
+        lock (_lock)
+        {
+            return new List<Vma>(_vmas);
+        }
+    }
+
+    public Vma? Find(ulong address)
+    {
+        lock (_lock)
+        {
+            return FindLocked(address);
+        }
+    }
+
+    private Vma? FindLocked(ulong address)
+    {
+        foreach (var v in _vmas)
+        {
+            if (address < v.Start)
+            {
+                return null;
+            }
+
+            if (address < v.End)
+            {
+                return v;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Maps [start, start+length) exactly, replacing anything there (MAP_FIXED semantics).
+    /// <paramref name="length"/> must be page-aligned.
+    /// </summary>
+    public void MapFixed(ulong start, ulong length, PageProt prot, OpenFile? file = null, long offset = 0,
+        bool shared = false, string? name = null, bool growsDown = false)
+    {
+        lock (_lock)
+        {
+            RemoveLocked(start, length);
+            var vma = new Vma
+            {
+                Start = start,
+                End = start + length,
+                Prot = prot,
+                File = file,
+                Offset = offset,
+                Shared = shared,
+                Name = name,
+                GrowsDown = growsDown,
+            };
+            file?.AddReference();
+            var i = 0;
+            while (i < _vmas.Count && _vmas[i].Start < start)
+            {
+                i++;
+            }
+
+            _vmas.Insert(i, vma);
+        }
+    }
+
+    /// <summary>Finds a free range of <paramref name="length"/> bytes, top-down below <see cref="MmapTop"/>; 0 if none.</summary>
+    public ulong FindFree(ulong length, ulong hint = 0)
+    {
+        lock (_lock)
+        {
+            if (hint != 0)
+            {
+                hint = PageAlignDown(hint);
+                if (hint >= MmapMin && hint + length <= MmapTop && IsFreeLocked(hint, length))
+                {
+                    return hint;
+                }
+            }
+
+            var top = MmapTop;
+            for (var i = _vmas.Count - 1; i >= 0; i--)
+            {
+                var v = _vmas[i];
+                if (v.Start >= top)
+                {
+                    continue;
+                }
+
+                if (v.End <= top && top - v.End >= length)
+                {
+                    return top - length;
+                }
+
+                top = v.Start;
+            }
+
+            if (top >= MmapMin + length)
+            {
+                return top - length;
+            }
+
+            return 0;
+        }
+    }
+
+    private bool IsFreeLocked(ulong start, ulong length)
+    {
+        foreach (var v in _vmas)
+        {
+            if (v.Start < start + length && start < v.End)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public bool IsFree(ulong start, ulong length)
+    {
+        lock (_lock)
+        {
+            return IsFreeLocked(start, length);
+        }
+    }
+
+    /// <summary>munmap(2): removes VMAs and pages in the range.</summary>
+    public void Unmap(ulong start, ulong length)
+    {
+        lock (_lock)
+        {
+            RemoveLocked(start, length);
+        }
+    }
+
+    private void RemoveLocked(ulong start, ulong length)
+    {
+        var end = start + length;
+        for (var i = 0; i < _vmas.Count; i++)
+        {
+            var v = _vmas[i];
+            if (v.End <= start || v.Start >= end)
+            {
+                continue;
+            }
+
+            if (v.Start < start)
+            {
+                var tail = v.Split(start);
+                _vmas.Insert(i + 1, tail);
+                continue;
+            }
+
+            if (v.End > end)
+            {
+                var tail = v.Split(end);
+                _vmas.Insert(i + 1, tail);
+            }
+
+            _vmas.RemoveAt(i);
+            v.File?.Release();
+            i--;
+        }
+
+        Memory.Unmap(start, length);
+    }
+
+    /// <summary>mprotect(2). Returns ENOMEM when part of the range is not mapped.</summary>
+    public Errno Protect(ulong start, ulong length, PageProt prot)
+    {
+        var end = start + length;
+        lock (_lock)
+        {
+            // The whole range must be mapped (mprotect(2), ENOMEM).
+            var cursor = start;
+            foreach (var v in _vmas)
+            {
+                if (v.End <= cursor || v.Start >= end)
+                {
+                    continue;
+                }
+
+                if (v.Start > cursor)
+                {
+                    return Errno.ENOMEM;
+                }
+
+                cursor = v.End;
+            }
+
+            if (cursor < end)
+            {
+                return Errno.ENOMEM;
+            }
+
+            for (var i = 0; i < _vmas.Count; i++)
+            {
+                var v = _vmas[i];
+                if (v.End <= start || v.Start >= end)
+                {
+                    continue;
+                }
+
+                if (v.Start < start)
+                {
+                    _vmas.Insert(i + 1, v.Split(start));
+                    continue;
+                }
+
+                if (v.End > end)
+                {
+                    _vmas.Insert(i + 1, v.Split(end));
+                }
+
+                v.Prot = prot;
+            }
+        }
+
+        Memory.Protect(start, length, prot);
+        return Errno.None;
+    }
+
+    /// <summary>Grows or moves a VMA's end (brk, mremap in place). The range past the old end must be free.</summary>
+    public bool Extend(Vma vma, ulong newEnd)
+    {
+        lock (_lock)
+        {
+            if (newEnd > vma.End && !IsFreeLocked(vma.End, newEnd - vma.End))
+            {
+                return false;
+            }
+
+            if (newEnd < vma.End)
+            {
+                Memory.Unmap(newEnd, vma.End - newEnd);
+            }
+
+            vma.End = newEnd;
+            return true;
+        }
+    }
+
+    /// <summary>Populates the page behind a first touch, from the VMA's file or as zeros.</summary>
+    public bool HandleFault(GuestMemory memory, ulong address, AccessKind access)
+    {
+        Vma? vma;
+        lock (_lock)
+        {
+            vma = FindLocked(address);
+        }
+
+        if (vma is null)
+        {
+            return false;
+        }
+
+        var allowed = access switch
+        {
+            AccessKind.Write => (vma.Prot & PageProt.Write) != 0,
+            AccessKind.Execute => (vma.Prot & PageProt.Exec) != 0,
+            _ => vma.Prot != PageProt.None,
+        };
+        if (!allowed || memory.IsMapped(address))
+        {
+            // Present but not permitted: a real protection fault.
+            return false;
+        }
+
+        var page = PageAlignDown(address);
+        if (vma.File is null)
+        {
+            memory.PopulatePage(page, vma.Prot);
+            return true;
+        }
+
+        Span<byte> contents = stackalloc byte[(int)PageSize];
+        var offset = vma.Offset + (long)(page - vma.Start);
+        var n = vma.File.ReadAt(contents, offset);
+        if (n < 0)
+        {
+            return false;
+        }
+
+        contents[(int)n..].Clear();
+        memory.MapPage(page, vma.Prot, contents);
+        return true;
+    }
+
+    /// <summary>A copy-on-write duplicate (fork).</summary>
+    public AddressSpace Fork()
+    {
+        var child = new AddressSpace(Memory.Fork())
+        {
+            BrkStart = BrkStart,
+            Brk = Brk,
+        };
+        lock (_lock)
+        {
+            foreach (var v in _vmas)
+            {
+                v.File?.AddReference();
+                child._vmas.Add(new Vma
+                {
+                    Start = v.Start,
+                    End = v.End,
+                    Prot = v.Prot,
+                    Shared = v.Shared,
+                    GrowsDown = v.GrowsDown,
+                    File = v.File,
+                    Offset = v.Offset,
+                    Name = v.Name,
+                });
+            }
+        }
+
+        return child;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var v in _vmas)
+            {
+                v.File?.Release();
+            }
+
+            _vmas.Clear();
+        }
+
+        Memory.Dispose();
+    }
+}

@@ -1,0 +1,83 @@
+namespace UserModeOS.Kernel.Vfs;
+
+/// <summary>
+/// An open file description (Linux's struct file): what an fd points at. Several fds (dup,
+/// fork) may share one, and with it the offset and status flags. Results follow the
+/// syscall convention: a value, or a negated <see cref="Errno"/>.
+/// </summary>
+public abstract class OpenFile
+{
+    private int _references = 1;
+
+    protected OpenFile(string path, int flags)
+    {
+        Path = path;
+        Flags = flags;
+    }
+
+    /// <summary>The guest path it was opened by (what /proc/self/fd shows).</summary>
+    public string Path { get; }
+
+    /// <summary>Access mode and status flags (O_RDONLY.., O_APPEND, O_NONBLOCK ...).</summary>
+    public int Flags { get; set; }
+
+    /// <summary>The file offset shared by every fd on this description.</summary>
+    public long Position { get; set; }
+
+    public bool CanRead => (Flags & OpenFlags.AccessMode) != OpenFlags.WriteOnly;
+
+    public bool CanWrite => (Flags & OpenFlags.AccessMode) != OpenFlags.ReadOnly;
+
+    public virtual long Read(Task task, Span<byte> buffer) => -(long)Errno.EINVAL;
+
+    public virtual long Write(Task task, ReadOnlySpan<byte> data) => -(long)Errno.EINVAL;
+
+    public virtual long ReadAt(Span<byte> buffer, long offset) => -(long)Errno.ESPIPE;
+
+    public virtual long WriteAt(ReadOnlySpan<byte> data, long offset) => -(long)Errno.ESPIPE;
+
+    public virtual long Seek(long offset, int whence) => -(long)Errno.ESPIPE;
+
+    public abstract Errno Stat(out StatInfo stat);
+
+    /// <summary>ioctl(2); arguments that are pointers are guest addresses read through the task.</summary>
+    public virtual long Ioctl(Task task, uint request, ulong argument) => -(long)Errno.ENOTTY;
+
+    /// <summary>Fills <paramref name="buffer"/> with linux_dirent64 records from the current position.</summary>
+    public virtual long GetDents64(Span<byte> buffer) => -(long)Errno.ENOTDIR;
+
+    /// <summary>Truncates or extends the file.</summary>
+    public virtual long Truncate(long length) => -(long)Errno.EINVAL;
+
+    /// <summary>Flushes to stable storage.</summary>
+    public virtual long Sync() => 0;
+
+    public void AddReference() => Interlocked.Increment(ref _references);
+
+    /// <summary>Drops one reference; the last one releases the underlying object.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Called once when no fd refers to this description any more.</summary>
+    protected virtual void Close()
+    {
+    }
+}
+
+/// <summary>open(2) flags, x86-64 values.</summary>
+public static class OpenFlags
+{
+    public const int ReadOnly = 0, WriteOnly = 1, ReadWrite = 2, AccessMode = 3;
+    public const int Create = 0x40, Exclusive = 0x80, NoCtty = 0x100, Truncate = 0x200, Append = 0x400;
+    public const int NonBlock = 0x800, DSync = 0x1000, Async = 0x2000, Direct = 0x4000, LargeFile = 0x8000;
+    public const int Directory = 0x10000, NoFollow = 0x20000, NoAtime = 0x40000, CloseOnExec = 0x80000;
+    public const int Sync = 0x101000, Path = 0x200000, TmpFile = 0x410000;
+
+    /// <summary>Flags that fcntl(F_SETFL) may change.</summary>
+    public const int Settable = Append | Async | Direct | NoAtime | NonBlock;
+}

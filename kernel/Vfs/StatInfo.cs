@@ -1,0 +1,58 @@
+using System.Buffers.Binary;
+
+namespace UserModeOS.Kernel.Vfs;
+
+/// <summary>What stat(2) reports about a file; <see cref="WriteStat"/> lays it out as x86-64 struct stat.</summary>
+public struct StatInfo
+{
+    public ulong Device;
+    public ulong Inode;
+    public uint Mode;
+    public ulong Links;
+    public uint Uid;
+    public uint Gid;
+    public ulong RDevice;
+    public long Size;
+    public long BlockSize;
+    public long Blocks;
+    public long AccessSeconds, AccessNanos;
+    public long ModifySeconds, ModifyNanos;
+    public long ChangeSeconds, ChangeNanos;
+    public long BirthSeconds, BirthNanos;
+
+    public const int StatSize = 144;
+
+    /// <summary>Writes x86-64 <c>struct stat</c> (asm/stat.h).</summary>
+    public readonly void WriteStat(Span<byte> b)
+    {
+        b[..StatSize].Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(b, Device);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[8..], Inode);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[16..], Links);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[24..], Mode);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[28..], Uid);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[32..], Gid);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[40..], RDevice);
+        BinaryPrimitives.WriteInt64LittleEndian(b[48..], Size);
+        BinaryPrimitives.WriteInt64LittleEndian(b[56..], BlockSize);
+        BinaryPrimitives.WriteInt64LittleEndian(b[64..], Blocks);
+        BinaryPrimitives.WriteInt64LittleEndian(b[72..], AccessSeconds);
+        BinaryPrimitives.WriteInt64LittleEndian(b[80..], AccessNanos);
+        BinaryPrimitives.WriteInt64LittleEndian(b[88..], ModifySeconds);
+        BinaryPrimitives.WriteInt64LittleEndian(b[96..], ModifyNanos);
+        BinaryPrimitives.WriteInt64LittleEndian(b[104..], ChangeSeconds);
+        BinaryPrimitives.WriteInt64LittleEndian(b[112..], ChangeNanos);
+    }
+
+    public readonly bool IsDirectory => (Mode & FileMode.TypeMask) == FileMode.Directory;
+
+    public readonly bool IsRegular => (Mode & FileMode.TypeMask) == FileMode.Regular;
+}
+
+/// <summary>st_mode bits.</summary>
+public static class FileMode
+{
+    public const uint TypeMask = 0xF000;
+    public const uint Socket = 0xC000, Symlink = 0xA000, Regular = 0x8000, Block = 0x6000;
+    public const uint Directory = 0x4000, Char = 0x2000, Fifo = 0x1000;
+}

@@ -1,0 +1,218 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using UserModeOS.Kernel;
+using UserModeOS.Kernel.Vfs;
+
+namespace UserModeOS.Syscalls;
+
+/// <summary>read(2), write(2), readv/writev(2), pread64/pwrite64(2), lseek(2).</summary>
+internal static unsafe class FileIo
+{
+    /// <summary>Linux caps a single read or write at 0x7ffff000 bytes (read(2) NOTES).</summary>
+    private const long MaxIo = 0x7FFFF000;
+
+    private const int ChunkSize = 64 * 1024;
+
+    public static void Register(SyscallTable t)
+    {
+        t.Add(Nr.Read, &Read, Arg.Fd, Arg.OutBuf, Arg.Int);
+        t.Add(Nr.Write, &Write, Arg.Fd, Arg.Buf, Arg.Int);
+        t.Add(Nr.Pread64, &Pread64, Arg.Fd, Arg.OutBuf, Arg.Int, Arg.Int);
+        t.Add(Nr.Pwrite64, &Pwrite64, Arg.Fd, Arg.Buf, Arg.Int, Arg.Int);
+        t.Add(Nr.Readv, &Readv, Arg.Fd, Arg.Ptr, Arg.Int);
+        t.Add(Nr.Writev, &Writev, Arg.Fd, Arg.Ptr, Arg.Int);
+        t.Add(Nr.Lseek, &Lseek, Arg.Fd, Arg.Int, Arg.Int);
+    }
+
+    private static long Read(Task t, in SyscallArgs a) => ReadInto(t, (int)a.A0, a.A1, (long)a.A2, -1);
+
+    private static long Pread64(Task t, in SyscallArgs a) =>
+        (long)a.A3 < 0 ? Errors.EINVAL : ReadInto(t, (int)a.A0, a.A1, (long)a.A2, (long)a.A3);
+
+    private static long Write(Task t, in SyscallArgs a) => WriteFrom(t, (int)a.A0, a.A1, (long)a.A2, -1);
+
+    private static long Pwrite64(Task t, in SyscallArgs a) =>
+        (long)a.A3 < 0 ? Errors.EINVAL : WriteFrom(t, (int)a.A0, a.A1, (long)a.A2, (long)a.A3);
+
+    /// <summary>Reads into guest memory in chunks; <paramref name="offset"/> -1 means the file position.</summary>
+    private static long ReadInto(Task t, int fd, ulong buffer, long count, long offset)
+    {
+        var file = t.Group.Fds.Get(fd);
+        if (file is null || !file.CanRead)
+        {
+            return Errors.EBADF;
+        }
+
+        if (count < 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        count = Math.Min(count, MaxIo);
+        var chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(count, ChunkSize));
+        try
+        {
+            long done = 0;
+            while (done < count)
+            {
+                var want = (int)Math.Min(count - done, chunk.Length);
+                var span = chunk.AsSpan(0, want);
+                var n = offset < 0 ? file.Read(t, span) : file.ReadAt(span, offset + done);
+                if (n < 0)
+                {
+                    return done > 0 ? done : n;
+                }
+
+                if (n > 0 && !t.CopyOut(buffer + (ulong)done, span[..(int)n]))
+                {
+                    return done > 0 ? done : Errors.EFAULT;
+                }
+
+                done += n;
+
+                // A short read (a pipe, a terminal, end of file) ends the call, as on Linux.
+                if (n < want)
+                {
+                    break;
+                }
+            }
+
+            return done;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static long WriteFrom(Task t, int fd, ulong buffer, long count, long offset)
+    {
+        var file = t.Group.Fds.Get(fd);
+        if (file is null || !file.CanWrite)
+        {
+            return Errors.EBADF;
+        }
+
+        if (count < 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        count = Math.Min(count, MaxIo);
+        var chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(count, 1), ChunkSize));
+        try
+        {
+            long done = 0;
+            do
+            {
+                var want = (int)Math.Min(count - done, chunk.Length);
+                var span = chunk.AsSpan(0, want);
+                if (!t.CopyIn(buffer + (ulong)done, span))
+                {
+                    return done > 0 ? done : Errors.EFAULT;
+                }
+
+                var n = offset < 0 ? file.Write(t, span) : file.WriteAt(span, offset + done);
+                if (n < 0)
+                {
+                    return done > 0 ? done : n;
+                }
+
+                done += n;
+                if (n < want)
+                {
+                    break;
+                }
+            }
+            while (done < count);
+
+            return done;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private const int IovMax = 1024;
+
+    /// <summary>Reads the iovec array; null when it is unreadable.</summary>
+    private static (ulong Base, long Length)[]? ReadIovecs(Task t, ulong address, int count)
+    {
+        var raw = new byte[count * 16];
+        if (!t.CopyIn(address, raw))
+        {
+            return null;
+        }
+
+        var iov = new (ulong, long)[count];
+        for (var i = 0; i < count; i++)
+        {
+            iov[i] = (BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(i * 16)), BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan((i * 16) + 8)));
+        }
+
+        return iov;
+    }
+
+    private static long Readv(Task t, in SyscallArgs a) => Vectored(t, (int)a.A0, a.A1, (int)a.A2, read: true);
+
+    private static long Writev(Task t, in SyscallArgs a) => Vectored(t, (int)a.A0, a.A1, (int)a.A2, read: false);
+
+    private static long Vectored(Task t, int fd, ulong iovAddress, int count, bool read)
+    {
+        if (count < 0 || count > IovMax)
+        {
+            return Errors.EINVAL;
+        }
+
+        if (t.Group.Fds.Get(fd) is null)
+        {
+            return Errors.EBADF;
+        }
+
+        var iov = ReadIovecs(t, iovAddress, count);
+        if (iov is null)
+        {
+            return Errors.EFAULT;
+        }
+
+        long total = 0;
+        foreach (var (b, len) in iov)
+        {
+            if (len < 0)
+            {
+                return Errors.EINVAL;
+            }
+
+            if (len == 0)
+            {
+                continue;
+            }
+
+            var n = read ? ReadInto(t, fd, b, len, -1) : WriteFrom(t, fd, b, len, -1);
+            if (n < 0)
+            {
+                return total > 0 ? total : n;
+            }
+
+            total += n;
+            if (n < len)
+            {
+                break;
+            }
+        }
+
+        return total;
+    }
+
+    private static long Lseek(Task t, in SyscallArgs a)
+    {
+        var file = t.Group.Fds.Get((int)a.A0);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        return file.Seek((long)a.A1, (int)a.A2);
+    }
+}

@@ -1,0 +1,8 @@
+namespace UserModeOS.Syscalls;
+
+internal static class Time
+{
+    public static void Register(SyscallTable table)
+    {
+    }
+}
