@@ -222,11 +222,17 @@ public sealed unsafe partial class CpuState
             RaiseFault(a, AccessKind.Write);
         }
 
+        // A write may have just broken copy-on-write and moved the page: reads must follow it.
+        var index = (int)(a >> 12) & (Tlb.TlbSize - 1);
+        ref var r = ref _readTlb[index];
+        r.Tag = a & GuestMemory.PageMask;
+        r.Host = host - (nint)(a & 0xFFF);
+
         // Pages that still hold decoded code or are shared copy-on-write stay on the slow path.
         var pte = Memory.GetPte(a);
         if ((pte & (GuestMemory.PteCode | GuestMemory.PteCow)) == 0)
         {
-            ref var e = ref _writeTlb[(int)(a >> 12) & (Tlb.TlbSize - 1)];
+            ref var e = ref _writeTlb[index];
             e.Tag = a & GuestMemory.PageMask;
             e.Host = host - (nint)(a & 0xFFF);
         }

@@ -1,8 +1,566 @@
+using System.Buffers.Binary;
+using System.Text;
+using UserModeOS.Kernel;
+using UserModeOS.Kernel.Vfs;
+
 namespace UserModeOS.Syscalls;
 
-internal static class FileOpen
+/// <summary>
+/// open(2), openat(2), creat(2), close(2), dup(2), dup2(2), dup3(2), fcntl(2); and the path
+/// arguments every *at(2) call shares: reading them from the guest and resolving them
+/// against the working directory or a directory fd.
+/// </summary>
+internal static unsafe class FileOpen
 {
-    public static void Register(SyscallTable table)
+    public const int AtFdCwd = -100;
+    public const int AtSymlinkNoFollow = 0x100, AtRemoveDir = 0x200, AtEAccess = 0x200, AtSymlinkFollow = 0x400;
+    public const int AtNoAutomount = 0x800, AtEmptyPath = 0x1000;
+
+    /// <summary>PATH_MAX: the longest path argument, terminating NUL included.</summary>
+    public const int PathMax = 4096;
+
+    private const int FDupFd = 0, FGetFd = 1, FSetFd = 2, FGetFl = 3, FSetFl = 4;
+    private const int FGetLk = 5, FSetLk = 6, FSetLkW = 7, FSetOwn = 8, FGetOwn = 9, FSetSig = 10, FGetSig = 11;
+    private const int FSetOwnEx = 15, FGetOwnEx = 16, FGetOwnerUids = 17;
+    private const int FOfdGetLk = 36, FOfdSetLk = 37, FOfdSetLkW = 38;
+    private const int FSetLease = 1024, FGetLease = 1025, FNotify = 1026, FDupFdCloexec = 1030;
+    private const int FSetPipeSz = 1031, FGetPipeSz = 1032, FAddSeals = 1033, FGetSeals = 1034;
+    private const int FdCloexec = 1;
+    private const short FRdLck = 0, FWrLck = 1, FUnLck = 2;
+    private const int FlockSize = 32;
+
+    /// <summary>The capacity Linux gives a new pipe (F_GETPIPE_SZ).</summary>
+    private const int DefaultPipeSize = 65536;
+
+    /// <summary>Open flags that only act during the open and are not kept in the description.</summary>
+    private const int OpenOnlyFlags = OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoCtty | OpenFlags.Truncate | OpenFlags.CloseOnExec;
+
+    /// <summary>The only flags O_PATH keeps (build_open_flags).</summary>
+    private const int PathFlags = OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.Path | OpenFlags.CloseOnExec;
+
+    private const int TmpFileMask = OpenFlags.TmpFile | OpenFlags.Create;
+    private const uint AllPermissions = 0xFFF;
+
+    public static void Register(SyscallTable t)
     {
+        t.Add(Nr.Open, &Open, Arg.Str, Arg.Hex, Arg.Hex);
+        t.Add(Nr.Openat, &Openat, Arg.Fd, Arg.Str, Arg.Hex, Arg.Hex);
+        t.Add(Nr.Creat, &Creat, Arg.Str, Arg.Hex);
+        t.Add(Nr.Close, &Close, Arg.Fd);
+        t.Add(Nr.Dup, &Dup, Arg.Fd);
+        t.Add(Nr.Dup2, &Dup2, Arg.Fd, Arg.Fd);
+        t.Add(Nr.Dup3, &Dup3, Arg.Fd, Arg.Fd, Arg.Hex);
+        t.Add(Nr.Fcntl, &Fcntl, Arg.Fd, Arg.Int, Arg.Hex);
+        t.Add(Nr.CloseRange, &CloseRange, Arg.Fd, Arg.Fd, Arg.Hex);
+    }
+
+    // ---------------------------------------------------------------- path arguments
+
+    /// <summary>
+    /// Reads a path argument: EFAULT when unreadable, ENAMETOOLONG when no NUL ends it within
+    /// PATH_MAX bytes. Reads page by page, so a path that ends just before unmapped memory is fine.
+    /// </summary>
+    public static Errno ReadPath(Task t, ulong address, out string path)
+    {
+        path = "";
+        const ulong Page = 4096;
+        var bytes = new byte[PathMax];
+        var length = 0;
+        while (length < PathMax)
+        {
+            var at = address + (ulong)length;
+            var chunk = (int)Math.Min(Page - (at & (Page - 1)), (ulong)(PathMax - length));
+            var span = bytes.AsSpan(length, chunk);
+            if (at < address || !t.CopyIn(at, span))
+            {
+                return Errno.EFAULT;
+            }
+
+            var nul = span.IndexOf((byte)0);
+            if (nul >= 0)
+            {
+                path = Encoding.UTF8.GetString(bytes, 0, length + nul);
+                return Errno.None;
+            }
+
+            length += chunk;
+        }
+
+        return Errno.ENAMETOOLONG;
+    }
+
+    /// <summary>The directory a relative path starts from: the cwd, or the directory <paramref name="dirfd"/> is open on.</summary>
+    public static Errno BaseDirectory(Task t, int dirfd, out string directory)
+    {
+        directory = t.Group.Cwd;
+        if (dirfd == AtFdCwd)
+        {
+            return Errno.None;
+        }
+
+        var file = t.Group.Fds.Get(dirfd);
+        if (file is null)
+        {
+            return Errno.EBADF;
+        }
+
+        if (file.Stat(out var st) is var e && e != Errno.None)
+        {
+            return e;
+        }
+
+        if (!st.IsDirectory)
+        {
+            return Errno.ENOTDIR;
+        }
+
+        directory = PathOf(file);
+        return Errno.None;
+    }
+
+    /// <summary>The normalised guest path an open file was opened by.</summary>
+    public static string PathOf(OpenFile file) => PathNames.Normalize("/", file.Path);
+
+    /// <summary>
+    /// Resolves a non-empty path argument to the absolute guest path the host port gets.
+    /// A trailing "/" (or a final "." or "..") is kept as a trailing "/", so the host demands a
+    /// directory there as Linux does; "." and ".." are otherwise folded lexically.
+    /// </summary>
+    public static Errno Resolve(Task t, int dirfd, string path, out string resolved)
+    {
+        resolved = "";
+        if (path.Length == 0)
+        {
+            return Errno.ENOENT;
+        }
+
+        var directory = "/";
+        if (path[0] != '/')
+        {
+            var e = BaseDirectory(t, dirfd, out directory);
+            if (e != Errno.None)
+            {
+                return e;
+            }
+        }
+
+        resolved = PathNames.Normalize(directory, path);
+        if (resolved != "/" && NamesDirectory(path))
+        {
+            resolved += "/";
+        }
+
+        return Errno.None;
+    }
+
+    /// <summary>Reads and resolves a path argument in one step.</summary>
+    public static Errno ReadAndResolve(Task t, int dirfd, ulong address, out string resolved)
+    {
+        resolved = "";
+        var e = ReadPath(t, address, out var path);
+        return e != Errno.None ? e : Resolve(t, dirfd, path, out resolved);
+    }
+
+    /// <summary>True when the path's last component must be a directory: it ends in "/", "/." or "/..".</summary>
+    private static bool NamesDirectory(string path) =>
+        path.EndsWith('/') || path == "." || path == ".." || path.EndsWith("/.", StringComparison.Ordinal) ||
+        path.EndsWith("/..", StringComparison.Ordinal);
+
+    /// <summary>The last component of the path as the guest wrote it ("." for "a/b/.").</summary>
+    public static string LastComponent(string path) => path.TrimEnd('/') is var p && p.LastIndexOf('/') is var i && i >= 0 ? p[(i + 1)..] : path.TrimEnd('/');
+
+    /// <summary>
+    /// /proc's per-process magic links (exe, cwd, root, fd/N) name guest objects, not the
+    /// host's: when <paramref name="path"/> is one of this process's, its target. The
+    /// result is <see cref="Errno.ENOENT"/> for a closed fd and None otherwise; null target
+    /// when the path is no magic link.
+    /// </summary>
+    public static string? MagicLink(Task t, string path, out Errno errno, out OpenFile? file)
+    {
+        errno = Errno.None;
+        file = null;
+        var rest = ProcSelfRelative(t, path.TrimEnd('/'));
+        if (rest is null)
+        {
+            return null;
+        }
+
+        switch (rest)
+        {
+            case "exe":
+                return t.Group.ExePath;
+            case "cwd":
+                return t.Group.Cwd;
+            case "root":
+                return "/";
+        }
+
+        if (rest.StartsWith("fd/", StringComparison.Ordinal) && int.TryParse(rest.AsSpan(3), out var fd) && rest[3] is >= '0' and <= '9')
+        {
+            file = t.Group.Fds.Get(fd);
+            if (file is null)
+            {
+                errno = Errno.ENOENT;
+                return "";
+            }
+
+            return file.Path;
+        }
+
+        return null;
+    }
+
+    /// <summary>The part after "/proc/self/", "/proc/thread-self/", "/proc/&lt;pid&gt;/" or "/proc/&lt;pid&gt;/task/&lt;tid&gt;/" for this process.</summary>
+    private static string? ProcSelfRelative(Task t, string path)
+    {
+        foreach (var prefix in new[] { "/proc/self/", "/proc/thread-self/", $"/proc/{t.Group.Pid}/", $"/proc/{t.Group.Pid}/task/{t.Tid}/" })
+        {
+            if (path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                var rest = path[prefix.Length..];
+                if (!rest.StartsWith("task/", StringComparison.Ordinal))
+                {
+                    return rest;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    // ---------------------------------------------------------------- open
+
+    private static long Open(Task t, in SyscallArgs a) => DoOpen(t, AtFdCwd, a.A0, (int)a.A1, (uint)a.A2);
+
+    private static long Openat(Task t, in SyscallArgs a) => DoOpen(t, (int)a.A0, a.A1, (int)a.A2, (uint)a.A3);
+
+    private static long Creat(Task t, in SyscallArgs a) =>
+        DoOpen(t, AtFdCwd, a.A0, OpenFlags.Create | OpenFlags.WriteOnly | OpenFlags.Truncate, (uint)a.A1);
+
+    private static long DoOpen(Task t, int dirfd, ulong pathAddress, int flags, uint mode)
+    {
+        // build_open_flags(): O_PATH keeps only a few flags; O_TMPFILE needs write access and no O_CREAT;
+        // since Linux 6.4 O_CREAT | O_DIRECTORY is refused. Flags are checked before the path is read.
+        if ((flags & OpenFlags.Path) != 0)
+        {
+            flags &= PathFlags;
+        }
+        else if ((flags & (OpenFlags.TmpFile & ~OpenFlags.Directory)) != 0)
+        {
+            if ((flags & TmpFileMask) != OpenFlags.TmpFile || (flags & OpenFlags.AccessMode) == OpenFlags.ReadOnly)
+            {
+                return Errors.EINVAL;
+            }
+        }
+        else if ((flags & (OpenFlags.Create | OpenFlags.Directory)) == (OpenFlags.Create | OpenFlags.Directory))
+        {
+            return Errors.EINVAL;
+        }
+
+        var resolved = "";
+        var e = ReadPath(t, pathAddress, out var path);
+        if (e == Errno.None)
+        {
+            e = Resolve(t, dirfd, path, out resolved);
+        }
+
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        var closeOnExec = (flags & OpenFlags.CloseOnExec) != 0;
+        var creates = (flags & OpenFlags.Create) != 0 || (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile;
+        var finalMode = creates ? mode & AllPermissions & ~t.Group.Umask : 0;
+
+        OpenFile? file;
+        var magic = MagicLink(t, resolved, out e, out var magicFile);
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        if (magic is not null && (flags & (OpenFlags.NoFollow | OpenFlags.Path)) == OpenFlags.NoFollow)
+        {
+            return Errors.Fail(Errno.ELOOP);
+        }
+
+        if (magicFile is not null && !magic!.StartsWith('/'))
+        {
+            // An fd with no path (a pipe): reopening it reaches the same object.
+            magicFile.AddReference();
+            file = magicFile;
+        }
+        else
+        {
+            if (magic is not null && (flags & OpenFlags.NoFollow) == 0)
+            {
+                resolved = PathNames.Normalize("/", magic);
+            }
+
+            e = t.Kernel.Root.Open(resolved, flags & ~OpenFlags.CloseOnExec, finalMode, out file);
+            if (e != Errno.None || file is null)
+            {
+                return Errors.Fail(e == Errno.None ? Errno.EIO : e);
+            }
+
+            file.Flags = DescriptionFlags(flags);
+        }
+
+        return t.Group.Fds.Add(file, closeOnExec, 0) is var fd && fd >= 0 && fd < FdLimit(t) ? fd : CloseBeyondLimit(t, fd);
+    }
+
+    /// <summary>The flags a new open file description keeps (what F_GETFL shows): O_LARGEFILE is implied on x86-64.</summary>
+    private static int DescriptionFlags(int flags) =>
+        (flags & OpenFlags.Path) != 0 ? flags & PathFlags & ~OpenFlags.CloseOnExec : (flags & ~OpenOnlyFlags) | OpenFlags.LargeFile;
+
+    /// <summary>One past the highest fd this process may use: RLIMIT_NOFILE, within the fd table's size.</summary>
+    public static int FdLimit(Task t) => (int)Math.Min(t.Group.Limits[ResourceLimit.NoFile].Current, (ulong)FdTable.MaxFds);
+
+    /// <summary>An fd the table gave beyond a lowered RLIMIT_NOFILE is taken back: EMFILE.</summary>
+    private static long CloseBeyondLimit(Task t, int fd)
+    {
+        if (fd < 0)
+        {
+            return fd;
+        }
+
+        t.Group.Fds.Close(fd);
+        return Errors.Fail(Errno.EMFILE);
+    }
+
+    // ---------------------------------------------------------------- close and dup
+
+    private static long Close(Task t, in SyscallArgs a) => t.Group.Fds.Close((int)a.A0);
+
+    /// <summary>
+    /// close_range(2): closes (or with CLOSE_RANGE_CLOEXEC marks close-on-exec) the open fds
+    /// in [first, last]. CLOSE_RANGE_UNSHARE needs no work while nothing shares fd tables
+    /// with a process that calls it; tables shared by CLONE_FILES are still acted on in place.
+    /// </summary>
+    private static long CloseRange(Task t, in SyscallArgs a)
+    {
+        const uint Unshare = 2, Cloexec = 4;
+        var (first, last, flags) = ((uint)a.A0, (uint)a.A1, (uint)a.A2);
+        if ((flags & ~(Unshare | Cloexec)) != 0 || first > last)
+        {
+            return Errors.EINVAL;
+        }
+
+        foreach (var fd in t.Group.Fds.OpenFds())
+        {
+            if ((uint)fd < first || (uint)fd > last)
+            {
+                continue;
+            }
+
+            if ((flags & Cloexec) != 0)
+            {
+                t.Group.Fds.SetCloseOnExec(fd, true);
+            }
+            else
+            {
+                t.Group.Fds.Close(fd);
+            }
+        }
+
+        return 0;
+    }
+
+    private static long Dup(Task t, in SyscallArgs a) => Duplicate(t, (int)a.A0, 0, closeOnExec: false, tooHigh: Errno.EMFILE);
+
+    /// <summary>Installs <paramref name="fd"/>'s description at the lowest free fd >= <paramref name="minimum"/>.</summary>
+    private static long Duplicate(Task t, int fd, int minimum, bool closeOnExec, Errno tooHigh)
+    {
+        var file = t.Group.Fds.Get(fd);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        if (minimum >= FdLimit(t))
+        {
+            return Errors.Fail(tooHigh);
+        }
+
+        file.AddReference();
+        var result = t.Group.Fds.Add(file, closeOnExec, minimum);
+        return result >= 0 && result >= FdLimit(t) ? CloseBeyondLimit(t, result) : result;
+    }
+
+    private static long Dup2(Task t, in SyscallArgs a)
+    {
+        var (oldFd, newFd) = ((int)a.A0, (int)a.A1);
+        if (oldFd == newFd)
+        {
+            return t.Group.Fds.Get(oldFd) is null ? Errors.EBADF : newFd;
+        }
+
+        return DupTo(t, oldFd, newFd, closeOnExec: false);
+    }
+
+    private static long Dup3(Task t, in SyscallArgs a)
+    {
+        var (oldFd, newFd, flags) = ((int)a.A0, (int)a.A1, (int)a.A2);
+        if ((flags & ~OpenFlags.CloseOnExec) != 0 || oldFd == newFd)
+        {
+            return Errors.EINVAL;
+        }
+
+        return DupTo(t, oldFd, newFd, (flags & OpenFlags.CloseOnExec) != 0);
+    }
+
+    private static long DupTo(Task t, int oldFd, int newFd, bool closeOnExec)
+    {
+        if (newFd < 0 || newFd >= FdLimit(t))
+        {
+            return Errors.EBADF;
+        }
+
+        var file = t.Group.Fds.Get(oldFd);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        file.AddReference();
+        return t.Group.Fds.Set(newFd, file, closeOnExec);
+    }
+
+    // ---------------------------------------------------------------- fcntl
+
+    private static long Fcntl(Task t, in SyscallArgs a)
+    {
+        var fd = (int)a.A0;
+        var cmd = (int)a.A1;
+        var arg = a.A2;
+        var file = t.Group.Fds.Get(fd);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        // An O_PATH fd only supports the fd-level commands (check_fcntl_cmd()).
+        if ((file.Flags & OpenFlags.Path) != 0 && cmd is not (FDupFd or FDupFdCloexec or FGetFd or FSetFd or FGetFl))
+        {
+            return Errors.EBADF;
+        }
+
+        switch (cmd)
+        {
+            case FDupFd or FDupFdCloexec:
+                // The argument is an int; a negative or too-high minimum is EINVAL.
+                return (int)arg < 0 ? Errors.EINVAL : Duplicate(t, fd, (int)arg, cmd == FDupFdCloexec, Errno.EINVAL);
+            case FGetFd:
+                return t.Group.Fds.GetCloseOnExec(fd) ? FdCloexec : 0;
+            case FSetFd:
+                return t.Group.Fds.SetCloseOnExec(fd, (arg & FdCloexec) != 0) ? 0 : Errors.EBADF;
+            case FGetFl:
+                return file.Flags;
+            case FSetFl:
+                file.Flags = (file.Flags & ~OpenFlags.Settable) | ((int)arg & OpenFlags.Settable);
+                return 0;
+            case FGetLk or FSetLk or FSetLkW:
+                return Lock(t, file, cmd, arg, openFileDescriptionLock: false);
+            case FOfdGetLk or FOfdSetLk or FOfdSetLkW:
+                return Lock(t, file, cmd, arg, openFileDescriptionLock: true);
+            case FGetOwn:
+                return 0;
+            case FSetOwn:
+                // Nothing sends SIGIO yet; only "no owner" or this process is accepted.
+                return (int)arg == 0 || (int)arg == t.Group.Pid || (int)arg == -t.Group.Pid ? 0 : Errors.Fail(Errno.ESRCH);
+            case FGetSig:
+                return 0;
+            case FSetSig:
+                return arg > Signals.Max ? Errors.EINVAL : 0;
+            case FGetPipeSz:
+                return IsFifo(file) ? DefaultPipeSize : Errors.EBADF;
+            case FSetPipeSz:
+                return IsFifo(file) ? Math.Max(DefaultPipeSize, (long)RoundUpPowerOfTwo((uint)arg)) : Errors.EBADF;
+            case FGetLease:
+                return FUnLck;
+            case FGetSeals or FAddSeals:
+                // Only memfds can be sealed.
+                return Errors.EINVAL;
+            case FSetOwnEx or FGetOwnEx or FGetOwnerUids or FSetLease or FNotify:
+                return Errors.EINVAL;
+            default:
+                return Errors.EINVAL;
+        }
+    }
+
+    /// <summary>
+    /// A FIFO as far as fstat tells; the pipe capacity of such files is Linux's default.
+    /// Anything else is not a pipe: EBADF, as pipe_fcntl() answers.
+    /// </summary>
+    private static bool IsFifo(OpenFile file) =>
+        file.Stat(out var st) == Errno.None && (st.Mode & Kernel.Vfs.InodeMode.TypeMask) == Kernel.Vfs.InodeMode.Fifo;
+
+    private static ulong RoundUpPowerOfTwo(uint v) => v <= 1 ? 1 : 1UL << (32 - System.Numerics.BitOperations.LeadingZeroCount(v - 1));
+
+    /// <summary>
+    /// POSIX record locks and open file description locks. With one process per box there is
+    /// nobody whose lock could conflict with ours (a process's own locks never conflict with
+    /// each other), so F_GETLK truthfully reports F_UNLCK and F_SETLK(W) succeed after the
+    /// argument checks Linux makes. Locks held by host processes are not seen.
+    /// </summary>
+    private static long Lock(Task t, OpenFile file, int cmd, ulong address, bool openFileDescriptionLock)
+    {
+        Span<byte> flock = stackalloc byte[FlockSize];
+        if (!t.CopyIn(address, flock))
+        {
+            return Errors.EFAULT;
+        }
+
+        var type = BinaryPrimitives.ReadInt16LittleEndian(flock);
+        var whence = BinaryPrimitives.ReadInt16LittleEndian(flock[2..]);
+        var start = BinaryPrimitives.ReadInt64LittleEndian(flock[8..]);
+        var length = BinaryPrimitives.ReadInt64LittleEndian(flock[16..]);
+        var pid = BinaryPrimitives.ReadInt32LittleEndian(flock[24..]);
+        if (type is not (FRdLck or FWrLck or FUnLck) || whence is < 0 or > 2)
+        {
+            return Errors.EINVAL;
+        }
+
+        if (openFileDescriptionLock && pid != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        // The range must not start before the file does (flock_to_posix_lock()).
+        long origin = 0;
+        if (whence == 1)
+        {
+            origin = file.Seek(0, 1);
+        }
+        else if (whence == 2)
+        {
+            origin = file.Stat(out var st) == Errno.None ? st.Size : 0;
+        }
+
+        start += Math.Max(origin, 0);
+        if (start < 0 || (length < 0 && start + length < 0))
+        {
+            return Errors.EINVAL;
+        }
+
+        if (cmd is FGetLk or FOfdGetLk)
+        {
+            if (type == FUnLck)
+            {
+                return Errors.EINVAL;
+            }
+
+            BinaryPrimitives.WriteInt16LittleEndian(flock, FUnLck);
+            return t.CopyOut(address, flock[..2]) ? 0 : Errors.EFAULT;
+        }
+
+        // A read lock needs the file open for reading, a write lock for writing.
+        if ((type == FRdLck && !file.CanRead) || (type == FWrLck && !file.CanWrite))
+        {
+            return Errors.EBADF;
+        }
+
+        return 0;
     }
 }

@@ -1,8 +1,443 @@
+using System.Buffers.Binary;
+using UserModeOS.Kernel;
+using UserModeOS.Kernel.Vfs;
+
 namespace UserModeOS.Syscalls;
 
-internal static class FileStat
+/// <summary>
+/// File attributes: stat(2) and its relatives, statx(2), access(2)/faccessat2(2), and the
+/// calls that change attributes: chmod(2), chown(2), truncate(2), utimensat(2).
+/// </summary>
+internal static unsafe class FileStat
 {
-    public static void Register(SyscallTable table)
+    private const int StatxSize = 256;
+    private const uint StatxBasicStats = 0x7FF;
+    private const uint StatxReserved = 0x80000000;
+    private const int AtStatxSyncType = 0x6000;
+    private const int AccessModeMask = 7;
+    private const long UtimeNow = (1L << 30) - 1, UtimeOmit = (1L << 30) - 2;
+    private const long NanosPerSecond = 1_000_000_000;
+
+    private const int StatFlags = FileOpen.AtSymlinkNoFollow | FileOpen.AtNoAutomount | FileOpen.AtEmptyPath;
+
+    public static void Register(SyscallTable t)
     {
+        t.Add(Nr.Stat, &Stat, Arg.Str, Arg.Ptr);
+        t.Add(Nr.Lstat, &Lstat, Arg.Str, Arg.Ptr);
+        t.Add(Nr.Fstat, &Fstat, Arg.Fd, Arg.Ptr);
+        t.Add(Nr.Newfstatat, &Newfstatat, Arg.Fd, Arg.Str, Arg.Ptr, Arg.Hex);
+        t.Add(Nr.Statx, &Statx, Arg.Fd, Arg.Str, Arg.Hex, Arg.Hex, Arg.Ptr);
+        t.Add(Nr.Access, &Access, Arg.Str, Arg.Int);
+        t.Add(Nr.Faccessat, &Faccessat, Arg.Fd, Arg.Str, Arg.Int);
+        t.Add(Nr.Faccessat2, &Faccessat2, Arg.Fd, Arg.Str, Arg.Int, Arg.Hex);
+        t.Add(Nr.Chmod, &Chmod, Arg.Str, Arg.Hex);
+        t.Add(Nr.Fchmod, &Fchmod, Arg.Fd, Arg.Hex);
+        t.Add(Nr.Fchmodat, &Fchmodat, Arg.Fd, Arg.Str, Arg.Hex);
+        t.Add(Nr.Chown, &Chown, Arg.Str, Arg.Int, Arg.Int);
+        t.Add(Nr.Lchown, &Lchown, Arg.Str, Arg.Int, Arg.Int);
+        t.Add(Nr.Fchown, &Fchown, Arg.Fd, Arg.Int, Arg.Int);
+        t.Add(Nr.Fchownat, &Fchownat, Arg.Fd, Arg.Str, Arg.Int, Arg.Int, Arg.Hex);
+        t.Add(Nr.Truncate, &Truncate, Arg.Str, Arg.Int);
+        t.Add(Nr.Ftruncate, &Ftruncate, Arg.Fd, Arg.Int);
+        t.Add(Nr.Utimensat, &Utimensat, Arg.Fd, Arg.Str, Arg.Ptr, Arg.Hex);
     }
+
+    // ---------------------------------------------------------------- looking files up
+
+    /// <summary>stat of a resolved path; this process's /proc magic links lead to the guest's own objects.</summary>
+    private static Errno StatPath(Task t, string path, bool follow, out StatInfo st)
+    {
+        if (follow)
+        {
+            var target = FileOpen.MagicLink(t, path, out var e, out var file);
+            if (e != Errno.None)
+            {
+                st = default;
+                return e;
+            }
+
+            if (file is not null)
+            {
+                return file.Stat(out st);
+            }
+
+            if (target is not null)
+            {
+                path = PathNames.Normalize("/", target);
+            }
+        }
+
+        return t.Kernel.Root.Stat(path, follow, out st);
+    }
+
+    /// <summary>
+    /// The file a (dirfd, path, flags) triple names, for calls taking AT_EMPTY_PATH: an
+    /// empty path (or, since Linux 6.11, a NULL one) then means dirfd itself.
+    /// </summary>
+    private static Errno StatAt(Task t, int dirfd, ulong pathAddress, int flags, out StatInfo st)
+    {
+        st = default;
+        var path = "";
+        var e = pathAddress == 0 && (flags & FileOpen.AtEmptyPath) != 0 ? Errno.None : FileOpen.ReadPath(t, pathAddress, out path);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if (path.Length == 0 && (flags & FileOpen.AtEmptyPath) != 0)
+        {
+            if (dirfd == FileOpen.AtFdCwd)
+            {
+                return StatPath(t, t.Group.Cwd, follow: true, out st);
+            }
+
+            var file = t.Group.Fds.Get(dirfd);
+            return file is null ? Errno.EBADF : file.Stat(out st);
+        }
+
+        e = FileOpen.Resolve(t, dirfd, path, out var resolved);
+        return e != Errno.None ? e : StatPath(t, resolved, (flags & FileOpen.AtSymlinkNoFollow) == 0, out st);
+    }
+
+    /// <summary>
+    /// The guest path a (dirfd, path, flags) triple names for calls that change a file by
+    /// path; an fd stands for the path it was opened by (the host port changes files by path).
+    /// </summary>
+    private static Errno PathAt(Task t, int dirfd, ulong pathAddress, int flags, out string resolved, out bool follow)
+    {
+        resolved = "";
+        follow = (flags & FileOpen.AtSymlinkNoFollow) == 0;
+        var path = "";
+        var e = pathAddress == 0 && (flags & FileOpen.AtEmptyPath) != 0 ? Errno.None : FileOpen.ReadPath(t, pathAddress, out path);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if (path.Length == 0 && (flags & FileOpen.AtEmptyPath) != 0)
+        {
+            follow = true;
+            if (dirfd == FileOpen.AtFdCwd)
+            {
+                resolved = t.Group.Cwd;
+                return Errno.None;
+            }
+
+            return FdPath(t, dirfd, allowPathFd: true, out resolved);
+        }
+
+        e = FileOpen.Resolve(t, dirfd, path, out resolved);
+        if (e != Errno.None || !follow)
+        {
+            return e;
+        }
+
+        var target = FileOpen.MagicLink(t, resolved, out e, out _);
+        if (target is not null && e == Errno.None)
+        {
+            resolved = target.StartsWith('/') ? PathNames.Normalize("/", target) : resolved;
+        }
+
+        return e;
+    }
+
+    /// <summary>The path an fd was opened by; EBADF for a closed fd (or an O_PATH one where that is not allowed).</summary>
+    private static Errno FdPath(Task t, int fd, bool allowPathFd, out string path)
+    {
+        path = "";
+        var file = t.Group.Fds.Get(fd);
+        if (file is null || (!allowPathFd && (file.Flags & OpenFlags.Path) != 0))
+        {
+            return Errno.EBADF;
+        }
+
+        path = FileOpen.PathOf(file);
+        return Errno.None;
+    }
+
+    // ---------------------------------------------------------------- stat
+
+    private static long CopyOutStat(Task t, Errno e, in StatInfo st, ulong address)
+    {
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        Span<byte> b = stackalloc byte[StatInfo.StatSize];
+        st.WriteStat(b);
+        return t.CopyOut(address, b) ? 0 : Errors.EFAULT;
+    }
+
+    private static long Stat(Task t, in SyscallArgs a)
+    {
+        var e = StatAt(t, FileOpen.AtFdCwd, a.A0, 0, out var st);
+        return CopyOutStat(t, e, st, a.A1);
+    }
+
+    private static long Lstat(Task t, in SyscallArgs a)
+    {
+        var e = StatAt(t, FileOpen.AtFdCwd, a.A0, FileOpen.AtSymlinkNoFollow, out var st);
+        return CopyOutStat(t, e, st, a.A1);
+    }
+
+    private static long Fstat(Task t, in SyscallArgs a)
+    {
+        var file = t.Group.Fds.Get((int)a.A0);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        var e = file.Stat(out var st);
+        return CopyOutStat(t, e, st, a.A1);
+    }
+
+    private static long Newfstatat(Task t, in SyscallArgs a)
+    {
+        var flags = (int)a.A3;
+        if ((flags & ~(StatFlags | AtStatxSyncType)) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        var e = StatAt(t, (int)a.A0, a.A1, flags, out var st);
+        return CopyOutStat(t, e, st, a.A2);
+    }
+
+    /// <summary>
+    /// statx(2). We know what struct stat holds, so stx_mask is STATX_BASIC_STATS whatever was
+    /// asked (Linux too may return more or less than requested); no birth time, mount id or
+    /// attributes are claimed.
+    /// </summary>
+    private static long Statx(Task t, in SyscallArgs a)
+    {
+        var dirfd = (int)a.A0;
+        var flags = (int)a.A2;
+        var mask = (uint)a.A3;
+        if ((flags & ~(StatFlags | AtStatxSyncType)) != 0 || (flags & AtStatxSyncType) == AtStatxSyncType ||
+            (mask & StatxReserved) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        var e = StatAt(t, dirfd, a.A1, flags, out var st);
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        Span<byte> b = stackalloc byte[StatxSize];
+        WriteStatx(st, b);
+        return t.CopyOut(a.A4, b) ? 0 : Errors.EFAULT;
+    }
+
+    /// <summary>Lays out struct statx (linux/stat.h).</summary>
+    private static void WriteStatx(in StatInfo st, Span<byte> b)
+    {
+        b.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(b, StatxBasicStats);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[4..], (uint)st.BlockSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[16..], (uint)st.Links);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[20..], st.Uid);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[24..], st.Gid);
+        BinaryPrimitives.WriteUInt16LittleEndian(b[28..], (ushort)st.Mode);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[32..], st.Inode);
+        BinaryPrimitives.WriteInt64LittleEndian(b[40..], st.Size);
+        BinaryPrimitives.WriteInt64LittleEndian(b[48..], st.Blocks);
+        WriteTimestamp(b[64..], st.AccessSeconds, st.AccessNanos);
+        WriteTimestamp(b[96..], st.ChangeSeconds, st.ChangeNanos);
+        WriteTimestamp(b[112..], st.ModifySeconds, st.ModifyNanos);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[128..], Major(st.RDevice));
+        BinaryPrimitives.WriteUInt32LittleEndian(b[132..], Minor(st.RDevice));
+        BinaryPrimitives.WriteUInt32LittleEndian(b[136..], Major(st.Device));
+        BinaryPrimitives.WriteUInt32LittleEndian(b[140..], Minor(st.Device));
+    }
+
+    private static void WriteTimestamp(Span<byte> b, long seconds, long nanos)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(b, seconds);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[8..], (uint)nanos);
+    }
+
+    /// <summary>gnu_dev_major/gnu_dev_minor: the split of a stat dev_t.</summary>
+    private static uint Major(ulong dev) => (uint)(((dev >> 8) & 0xFFF) | ((dev >> 32) & ~0xFFFUL));
+
+    private static uint Minor(ulong dev) => (uint)((dev & 0xFF) | ((dev >> 12) & ~0xFFUL));
+
+    // ---------------------------------------------------------------- access
+
+    private static long Access(Task t, in SyscallArgs a) => DoAccess(t, FileOpen.AtFdCwd, a.A0, (int)a.A1, 0);
+
+    private static long Faccessat(Task t, in SyscallArgs a) => DoAccess(t, (int)a.A0, a.A1, (int)a.A2, 0);
+
+    private static long Faccessat2(Task t, in SyscallArgs a) => DoAccess(t, (int)a.A0, a.A1, (int)a.A2, (int)a.A3);
+
+    /// <summary>access(2) checks; the host decides with its own credentials (guests run as the host user that is root here).</summary>
+    private static long DoAccess(Task t, int dirfd, ulong pathAddress, int mode, int flags)
+    {
+        if ((mode & ~AccessModeMask) != 0 || (flags & ~(FileOpen.AtEAccess | FileOpen.AtSymlinkNoFollow | FileOpen.AtEmptyPath)) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        // A magic /proc link to something without a path (a pipe) exists and is as open as it is.
+        if (!path.StartsWith('/'))
+        {
+            return 0;
+        }
+
+        e = t.Kernel.Root.Access(path, mode, follow, (flags & FileOpen.AtEAccess) != 0);
+        return e == Errno.None ? 0 : Errors.Fail(e);
+    }
+
+    // ---------------------------------------------------------------- chmod, chown
+
+    private static long Chmod(Task t, in SyscallArgs a) => DoChmod(t, FileOpen.AtFdCwd, a.A0, (uint)a.A1, 0);
+
+    private static long Fchmodat(Task t, in SyscallArgs a) => DoChmod(t, (int)a.A0, a.A1, (uint)a.A2, 0);
+
+    /// <summary>fchmod(2) changes the file by the path it was opened by (see <see cref="PathAt"/>).</summary>
+    private static long Fchmod(Task t, in SyscallArgs a)
+    {
+        var e = FdPath(t, (int)a.A0, allowPathFd: false, out var path);
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chmod(path, (uint)a.A1 & 0xFFF, followSymlink: true));
+    }
+
+    private static long DoChmod(Task t, int dirfd, ulong pathAddress, uint mode, int flags)
+    {
+        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chmod(path, mode & 0xFFF, follow));
+    }
+
+    private static long Chown(Task t, in SyscallArgs a) => DoChown(t, FileOpen.AtFdCwd, a.A0, (int)a.A1, (int)a.A2, 0);
+
+    private static long Lchown(Task t, in SyscallArgs a) =>
+        DoChown(t, FileOpen.AtFdCwd, a.A0, (int)a.A1, (int)a.A2, FileOpen.AtSymlinkNoFollow);
+
+    private static long Fchownat(Task t, in SyscallArgs a) => DoChown(t, (int)a.A0, a.A1, (int)a.A2, (int)a.A3, (int)a.A4);
+
+    private static long Fchown(Task t, in SyscallArgs a)
+    {
+        var e = FdPath(t, (int)a.A0, allowPathFd: false, out var path);
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chown(path, (int)a.A1, (int)a.A2, followSymlink: true));
+    }
+
+    private static long DoChown(Task t, int dirfd, ulong pathAddress, int uid, int gid, int flags)
+    {
+        if ((flags & ~(FileOpen.AtSymlinkNoFollow | FileOpen.AtEmptyPath)) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chown(path, uid, gid, follow));
+    }
+
+    private static long Result(Errno e) => e == Errno.None ? 0 : Errors.Fail(e);
+
+    // ---------------------------------------------------------------- truncate
+
+    private static long Truncate(Task t, in SyscallArgs a)
+    {
+        var e = FileOpen.ReadAndResolve(t, FileOpen.AtFdCwd, a.A0, out var path);
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        return (long)a.A1 < 0 ? Errors.EINVAL : Result(t.Kernel.Root.Truncate(path, (long)a.A1));
+    }
+
+    private static long Ftruncate(Task t, in SyscallArgs a)
+    {
+        var file = t.Group.Fds.Get((int)a.A0);
+        if (file is null || (file.Flags & OpenFlags.Path) != 0)
+        {
+            return Errors.EBADF;
+        }
+
+        // do_ftruncate(): only a regular file open for writing.
+        if ((long)a.A1 < 0 || !file.CanWrite || file.Stat(out var st) != Errno.None || !st.IsRegular)
+        {
+            return Errors.EINVAL;
+        }
+
+        return file.Truncate((long)a.A1);
+    }
+
+    // ---------------------------------------------------------------- utimensat
+
+    /// <summary>
+    /// utimensat(2); a NULL path means dirfd itself (futimens), changed by the path it was
+    /// opened by. NULL times set both to now.
+    /// </summary>
+    private static long Utimensat(Task t, in SyscallArgs a)
+    {
+        var dirfd = (int)a.A0;
+        var flags = (int)a.A3;
+        if ((flags & ~(FileOpen.AtSymlinkNoFollow | FileOpen.AtEmptyPath)) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        (long, long) access = (0, UtimeNow), modify = (0, UtimeNow);
+        if (a.A2 != 0)
+        {
+            Span<byte> b = stackalloc byte[32];
+            if (!t.CopyIn(a.A2, b))
+            {
+                return Errors.EFAULT;
+            }
+
+            access = (BinaryPrimitives.ReadInt64LittleEndian(b), BinaryPrimitives.ReadInt64LittleEndian(b[8..]));
+            modify = (BinaryPrimitives.ReadInt64LittleEndian(b[16..]), BinaryPrimitives.ReadInt64LittleEndian(b[24..]));
+            if (!ValidTime(access) || !ValidTime(modify))
+            {
+                return Errors.EINVAL;
+            }
+
+            if (access.Item2 == UtimeOmit && modify.Item2 == UtimeOmit)
+            {
+                return 0;
+            }
+        }
+
+        string path;
+        bool follow;
+        if (a.A1 == 0)
+        {
+            if (dirfd == FileOpen.AtFdCwd || (flags & FileOpen.AtSymlinkNoFollow) != 0)
+            {
+                return dirfd == FileOpen.AtFdCwd ? Errors.EFAULT : Errors.EINVAL;
+            }
+
+            var e = FdPath(t, dirfd, allowPathFd: true, out path);
+            if (e != Errno.None)
+            {
+                return Errors.Fail(e);
+            }
+
+            follow = true;
+        }
+        else
+        {
+            var e = PathAt(t, dirfd, a.A1, flags, out path, out follow);
+            if (e != Errno.None)
+            {
+                return Errors.Fail(e);
+            }
+        }
+
+        return Result(t.Kernel.Root.Utimens(path, access, modify, follow));
+    }
+
+    private static bool ValidTime((long Seconds, long Nanos) time) =>
+        time.Nanos is UtimeNow or UtimeOmit || (time.Nanos >= 0 && time.Nanos < NanosPerSecond);
 }

@@ -29,6 +29,90 @@ internal static unsafe class Process
         t.Add(Nr.Sysinfo, &Sysinfo, Arg.Ptr);
         t.Add(Nr.SchedGetaffinity, &SchedGetaffinity, Arg.Int, Arg.Int, Arg.Ptr);
         t.Add(Nr.SchedYield, &SchedYield);
+        t.Add(Nr.Prctl, &Prctl, Arg.Int, Arg.Hex, Arg.Hex, Arg.Hex, Arg.Hex);
+    }
+
+    private const int PrSetPdeathsig = 1, PrGetPdeathsig = 2, PrGetDumpable = 3, PrSetDumpable = 4;
+    private const int PrSetName = 15, PrGetName = 16, PrSetNoNewPrivs = 38, PrGetNoNewPrivs = 39;
+    private const int CommSize = 16;
+
+    /// <summary>prctl(2): the process attributes programs commonly set.</summary>
+    private static long Prctl(Task t, in SyscallArgs a)
+    {
+        Span<byte> b = stackalloc byte[CommSize];
+        switch ((int)a.A0)
+        {
+            case PrSetName:
+            {
+                if (!t.CopyIn(a.A1, b[..1]))
+                {
+                    return Errors.EFAULT;
+                }
+
+                // The name is at most 15 bytes; it may end before an unmapped page.
+                var name = t.ReadString(a.A1, CommSize) ?? ReadTruncated(t, a.A1);
+                if (name is null)
+                {
+                    return Errors.EFAULT;
+                }
+
+                t.Comm = name.Length >= CommSize ? name[..(CommSize - 1)] : name;
+                return 0;
+            }
+
+            case PrGetName:
+            {
+                b.Clear();
+                Encoding.UTF8.GetBytes(t.Comm, b[..(CommSize - 1)]);
+                return t.CopyOut(a.A1, b) ? 0 : Errors.EFAULT;
+            }
+
+            case PrSetPdeathsig:
+                if (a.A1 > Signals.Max)
+                {
+                    return Errors.EINVAL;
+                }
+
+                t.ParentDeathSignal = (int)a.A1;
+                return 0;
+            case PrGetPdeathsig:
+                BinaryPrimitives.WriteInt32LittleEndian(b, t.ParentDeathSignal);
+                return t.CopyOut(a.A1, b[..4]) ? 0 : Errors.EFAULT;
+            case PrGetDumpable:
+                return t.Group.Dumpable ? 1 : 0;
+            case PrSetDumpable:
+                if (a.A1 > 1)
+                {
+                    return Errors.EINVAL;
+                }
+
+                t.Group.Dumpable = a.A1 == 1;
+                return 0;
+            case PrSetNoNewPrivs:
+                if (a.A1 != 1 || a.A2 != 0 || a.A3 != 0 || a.A4 != 0)
+                {
+                    return Errors.EINVAL;
+                }
+
+                t.NoNewPrivileges = true;
+                return 0;
+            case PrGetNoNewPrivs:
+                return t.NoNewPrivileges ? 1 : 0;
+            default:
+                return Errors.EINVAL;
+        }
+    }
+
+    private static string? ReadTruncated(Task t, ulong address)
+    {
+        var bytes = new List<byte>();
+        Span<byte> one = stackalloc byte[1];
+        while (bytes.Count < CommSize - 1 && t.CopyIn(address + (ulong)bytes.Count, one) && one[0] != 0)
+        {
+            bytes.Add(one[0]);
+        }
+
+        return Encoding.UTF8.GetString(bytes.ToArray());
     }
 
     private static long Exit(Task t, in SyscallArgs a)

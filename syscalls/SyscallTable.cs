@@ -36,6 +36,13 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Time.Register(table);
         Random.Register(table);
         SignalCalls.Register(table);
+        Clone.Register(table);
+        Exec.Register(table);
+        Wait.Register(table);
+        Futex.Register(table);
+        Timers.Register(table);
+        Pipes.Register(table);
+        Poll.Register(table);
         return table;
     }
 

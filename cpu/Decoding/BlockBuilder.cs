@@ -13,6 +13,7 @@ internal sealed unsafe class BlockBuilder
     private readonly GuestCodeReader _reader;
     private readonly Decoder _decoder;
     private readonly List<Op> _ops = new(MaxInstructions + 1);
+    private Instruction _previous;
 
     public BlockBuilder(CpuState cpu)
     {
@@ -48,7 +49,8 @@ internal sealed unsafe class BlockBuilder
                 break;
             }
 
-            if (insn.IsInvalid || !OpTable.Build(in insn, ref op))
+            var undefined = insn.IsInvalid || !OpTable.Build(in insn, ref op);
+            if (undefined)
             {
                 op.Handler = &CoreOps.Undefined;
                 op.Len = (byte)Math.Max(insn.Length, 1);
@@ -59,6 +61,20 @@ internal sealed unsafe class BlockBuilder
                 open = insn.FlowControl is FlowControl.Next;
             }
 
+            // A block's last two instructions may fuse (compare-and-branch).
+            if (!open && !undefined && _ops.Count > 0)
+            {
+                var first = _ops[^1];
+                if (Fused.TryFuse(in _previous, in insn, ref first, in op))
+                {
+                    _ops[^1] = first;
+                    count++;
+                    ip += op.Len;
+                    break;
+                }
+            }
+
+            _previous = insn;
             _ops.Add(op);
             count++;
             ip += op.Len;

@@ -34,6 +34,7 @@ internal static class OpTable
         SseMoves.Register();
         SseInteger.Register();
         SseFloat.Register();
+        SseEstimates.Register();
     }
 
     public static void Add(Code code, OpBuilder builder)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 using UserModeOS.Cpu.Decoding;
 
@@ -127,13 +128,7 @@ internal static unsafe class Alu
         where A : struct, IAluOp
         where W : IWidth
     {
-        var a = c.Ea(op);
-        var r = A.Exec<W>(c, W.Load(c, a), W.Get(c, op->R1));
-        if (A.WritesResult)
-        {
-            W.Store(c, a, r);
-        }
-
+        Update<A, W>(c, c.Ea(op), W.Get(c, op->R1));
         return 0;
     }
 
@@ -141,14 +136,49 @@ internal static unsafe class Alu
         where A : struct, IAluOp
         where W : IWidth
     {
-        var a = c.Ea(op);
-        var r = A.Exec<W>(c, W.Load(c, a), (ulong)op->Imm & W.Mask);
-        if (A.WritesResult)
+        Update<A, W>(c, c.Ea(op), (ulong)op->Imm & W.Mask);
+        return 0;
+    }
+
+    /// <summary>
+    /// A read-modify-write of memory. The write is translated before the flags are touched: a
+    /// fault must leave them as they were, since the instruction runs again after the handler
+    /// (a write-protected page) and ADC/SBB read CF.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update<A, W>(CpuState c, ulong a, ulong src)
+        where A : struct, IAluOp
+        where W : IWidth
+    {
+        if (!A.WritesResult)
         {
-            W.Store(c, a, r);
+            A.Exec<W>(c, W.Load(c, a), src);
+            return;
         }
 
-        return 0;
+        var p = c.TranslateWrite(a, (uint)(W.Bits / 8));
+        if (p == 0)
+        {
+            // Split across two pages, both now known writable.
+            W.Store(c, a, A.Exec<W>(c, W.Load(c, a), src));
+            return;
+        }
+
+        switch (W.Bits)
+        {
+            case 8:
+                *(byte*)p = (byte)A.Exec<W>(c, *(byte*)p, src);
+                break;
+            case 16:
+                Unsafe.WriteUnaligned((void*)p, (ushort)A.Exec<W>(c, Unsafe.ReadUnaligned<ushort>((void*)p), src));
+                break;
+            case 32:
+                Unsafe.WriteUnaligned((void*)p, (uint)A.Exec<W>(c, Unsafe.ReadUnaligned<uint>((void*)p), src));
+                break;
+            default:
+                Unsafe.WriteUnaligned((void*)p, A.Exec<W>(c, Unsafe.ReadUnaligned<ulong>((void*)p), src));
+                break;
+        }
     }
 
     private static int LockMR<A, W>(CpuState c, Op* op)

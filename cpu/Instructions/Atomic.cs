@@ -21,6 +21,8 @@ internal static unsafe class Atomic
             return;
         }
 
+        // ADC and SBB read CF: every attempt must start from the flags the instruction saw.
+        var (flagOp, res, dst, srcFlag) = (c.FlagOp, c.FlagRes, c.FlagDst, c.FlagSrc);
         while (true)
         {
             var old = Load<W>(p);
@@ -29,6 +31,8 @@ internal static unsafe class Atomic
             {
                 return;
             }
+
+            (c.FlagOp, c.FlagRes, c.FlagDst, c.FlagSrc) = (flagOp, res, dst, srcFlag);
         }
     }
 

@@ -74,7 +74,7 @@ internal readonly struct F64 : IFp
 /// operations), the MXCSR rounding modes, DAZ and FTZ, and the exception flags (all treated
 /// as masked). Each operation finds the exact result as a double plus the sign of what the
 /// double dropped (TwoSum, FMA residuals), then <see cref="Round{F}"/> rounds that to the
-/// format with the requested mode, detecting tininess before rounding as the host does.
+/// format with the requested mode.
 /// </summary>
 internal static class SoftFloat
 {
@@ -145,7 +145,12 @@ internal static class SoftFloat
             ilog--;
         }
 
-        var tiny = ilog < F.EMin;
+        var mode = Mode(mxcsr);
+        var away = (mode == RoundUp && !neg) || (mode == RoundDown && neg);
+
+        // Tininess is detected after rounding (to the precision, exponent unbounded), as the hardware does.
+        var tiny = ilog < F.EMin - 1
+            || (ilog == F.EMin - 1 && RoundMagnitude(norm, ilogMag + scale - ilog + (F.Precision - 1), err, mode, away, out _) < Math.ScaleB(1.0, F.Precision));
         if (tiny && (mxcsr & FtzBit) != 0)
         {
             flags |= UE | PE;
@@ -153,44 +158,7 @@ internal static class SoftFloat
         }
 
         var qe = Math.Max(ilog, F.EMin) - (F.Precision - 1);
-        var t = ilogMag + scale - qe;
-        double fl, frac;
-        if (t < -2)
-        {
-            // Far below half a quantum: only "non-zero and small" matters.
-            fl = 0;
-            frac = 0.125;
-        }
-        else
-        {
-            var m = Math.ScaleB(norm, t);
-            fl = Math.Floor(m);
-            frac = m - fl;
-        }
-
-        var mode = Mode(mxcsr);
-        var away = (mode == RoundUp && !neg) || (mode == RoundDown && neg);
-        var inexact = frac != 0 || err != 0;
-        var n = fl;
-        if (mode == RoundNearest)
-        {
-            if (frac > 0.5 || (frac == 0.5 && (err > 0 || (err == 0 && fl % 2 != 0))))
-            {
-                n = fl + 1;
-            }
-        }
-        else if (away)
-        {
-            if (frac > 0 || err > 0)
-            {
-                n = fl + 1;
-            }
-        }
-        else if (frac == 0 && err < 0)
-        {
-            n = fl - 1;
-        }
-
+        var n = RoundMagnitude(norm, ilogMag + scale - qe, err, mode, away, out var inexact);
         var r = Math.ScaleB(n, qe);
         if (r > F.MaxValue)
         {
@@ -204,6 +172,40 @@ internal static class SoftFloat
         }
 
         return F.FromDouble(neg ? -r : r);
+    }
+
+    /// <summary>
+    /// Rounds (norm + ε)·2^t, norm in [1, 2), to an integer: nearest-even, away from zero, or
+    /// toward zero (directed modes act on the magnitude once the sign is known).
+    /// </summary>
+    private static double RoundMagnitude(double norm, int t, int err, int mode, bool away, out bool inexact)
+    {
+        double fl, frac;
+        if (t < -2)
+        {
+            // Far below half a unit: only "non-zero and small" matters.
+            fl = 0;
+            frac = 0.125;
+        }
+        else
+        {
+            var m = Math.ScaleB(norm, t);
+            fl = Math.Floor(m);
+            frac = m - fl;
+        }
+
+        inexact = frac != 0 || err != 0;
+        if (mode == RoundNearest)
+        {
+            return frac > 0.5 || (frac == 0.5 && (err > 0 || (err == 0 && fl % 2 != 0))) ? fl + 1 : fl;
+        }
+
+        if (away)
+        {
+            return frac > 0 || err > 0 ? fl + 1 : fl;
+        }
+
+        return frac == 0 && err < 0 ? fl - 1 : fl;
     }
 
     /// <summary>Rounds a double (exact value, no residual) to the format.</summary>
@@ -373,7 +375,7 @@ internal static class SoftFloat
             return F.DefaultNaN;
         }
 
-        if (bZero)
+        if (bZero && !aInf)
         {
             flags |= ZE;
             return Inf<F>(neg);

@@ -99,7 +99,7 @@ internal readonly unsafe struct SrcImm : IXmmSrc
 /// <summary>Shared decode helpers and the generic handlers for the SSE groups.</summary>
 internal static unsafe class Sse
 {
-    public const uint MxcsrMask = 0xFFFF;
+    public const uint MxcsrMask = CpuState.MxcsrWritable;
 
     /// <summary>
     /// Registers the legacy SSE/SSE2 forms of a mnemonic: those with XMM operands, not the MMX

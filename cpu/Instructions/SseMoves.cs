@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Iced.Intel;
 using UserModeOS.Cpu.Decoding;
 
@@ -280,20 +281,12 @@ internal static unsafe class SseMoves
         }
 
         // Probe the last byte first so a fault leaves the area untouched.
-        c.Write8(a + 415, 0);
-        c.Write64(a, 0x037F);
-        c.Write64(a + 8, 0);
-        c.Write64(a + 16, 0);
-        c.Write32(a + 24, c.Mxcsr);
-        c.Write32(a + 28, Sse.MxcsrMask);
-        for (var i = 0u; i < 8; i++)
+        c.Write8(a + CpuState.FxStateBytes - 1, 0);
+        Span<byte> image = stackalloc byte[CpuState.FxStateBytes];
+        c.SaveFxState(image);
+        for (var i = 0; i < CpuState.FxStateBytes; i += 8)
         {
-            c.Write128(a + 32 + (16 * i), 0);
-        }
-
-        for (var i = 0; i < 16; i++)
-        {
-            c.Write128(a + 160 + (16 * (ulong)i), c.XmmReg(i));
+            c.Write64(a + (ulong)i, BinaryPrimitives.ReadUInt64LittleEndian(image[i..]));
         }
 
         return 0;
@@ -308,27 +301,15 @@ internal static unsafe class SseMoves
             return c.ExitAt(op, ExitReason.GeneralProtection);
         }
 
-        c.Read8(a + 511);
-        var mxcsr = c.Read32(a + 24);
-        if ((mxcsr & ~Sse.MxcsrMask) != 0)
-        {
-            return c.ExitAt(op, ExitReason.GeneralProtection);
-        }
-
         // Read everything before changing anything, so a fault midway leaves the state intact.
-        Span<UInt128> xmm = stackalloc UInt128[16];
-        for (var i = 0; i < 16; i++)
+        c.Read8(a + 511);
+        Span<byte> image = stackalloc byte[CpuState.FxStateBytes];
+        for (var i = 0; i < CpuState.FxStateBytes; i += 8)
         {
-            xmm[i] = c.Read128(a + 160 + (16 * (ulong)i));
+            BinaryPrimitives.WriteUInt64LittleEndian(image[i..], c.Read64(a + (ulong)i));
         }
 
-        c.Mxcsr = mxcsr;
-        for (var i = 0; i < 16; i++)
-        {
-            c.XmmReg(i) = xmm[i];
-        }
-
-        return 0;
+        return c.RestoreFxState(image) ? 0 : c.ExitAt(op, ExitReason.GeneralProtection);
     }
 }
 

@@ -23,7 +23,7 @@ public sealed unsafe class GuestMemory : IDisposable
     /// <summary>The user half of the canonical 48-bit address space.</summary>
     public const ulong UserEnd = 1UL << 47;
 
-    internal const ulong PteRead = 1, PteWrite = 2, PteExec = 4, PteCode = 8, PteCow = 16;
+    internal const ulong PteRead = 1, PteWrite = 2, PteExec = 4, PteCode = 8, PteCow = 16, PteShared = 32;
     internal const ulong PteFlags = 0xFFF;
 
     private const int LevelBits = 12;
@@ -195,10 +195,11 @@ public sealed unsafe class GuestMemory : IDisposable
     public void Discard(ulong address, ulong length) => Unmap(address, length);
 
     /// <summary>
-    /// A copy-on-write duplicate of this address space (fork): every page is shared
-    /// read-only until either side writes it.
+    /// A duplicate of this address space for fork: pages for which <paramref name="isShared"/>
+    /// is true (MAP_SHARED) stay shared; every other page is shared copy-on-write until
+    /// either side writes it.
     /// </summary>
-    public GuestMemory Fork()
+    public GuestMemory Fork(Func<ulong, bool> isShared)
     {
         var child = new GuestMemory();
         lock (_lock)
@@ -229,10 +230,22 @@ public sealed unsafe class GuestMemory : IDisposable
                         }
 
                         var host = (nint)(pte & ~PteFlags);
+                        var address = ((ulong)i << 36) | ((ulong)j << 24) | ((ulong)k << 12);
                         SharedPages.AddOrUpdate(host, 2, static (_, n) => n + 1);
-                        pte = (pte & ~PteCode) | PteCow;
-                        leaf[k] = pte;
-                        childLeaf[k] = pte;
+                        if (isShared(address))
+                        {
+                            // Both keep writing the same page; PteShared makes freeing it a share drop.
+                            pte |= PteShared;
+                            leaf[k] = pte;
+                            childLeaf[k] = pte & ~PteCode;
+                        }
+                        else
+                        {
+                            // The parent keeps its decoded-code mark; the child has decoded nothing yet.
+                            leaf[k] = pte | PteCow;
+                            childLeaf[k] = (pte & ~PteCode) | PteCow;
+                        }
+
                         child.ResidentPages++;
                     }
                 }
@@ -251,7 +264,7 @@ public sealed unsafe class GuestMemory : IDisposable
         }
 
         var host = (nint)(pte & ~PteFlags);
-        if ((pte & PteCow) != 0 && DropShare(host))
+        if ((pte & (PteCow | PteShared)) != 0 && DropShare(host))
         {
             return;
         }
@@ -337,6 +350,9 @@ public sealed unsafe class GuestMemory : IDisposable
                     var copy = PagePool.Allocate();
                     NativeMemory.Copy((void*)host, (void*)copy, (nuint)PageSize);
                     pte = (ulong)copy | (pte & PteFlags);
+
+                    // Other threads of this address space may still read the old page through their TLBs.
+                    BumpGeneration();
                 }
 
                 pte &= ~PteCow;
@@ -373,6 +389,34 @@ public sealed unsafe class GuestMemory : IDisposable
             slot &= ~PteCode;
         }
     }
+
+    /// <summary>
+    /// Atomically replaces the aligned 32-bit word at <paramref name="address"/> with
+    /// <c>update(old)</c> as guest threads see it (kernel futex operations). False when the
+    /// word is misaligned or the write faults.
+    /// </summary>
+    public bool TryAtomicUpdate32(ulong address, Func<uint, uint> update, out uint old)
+    {
+        old = 0;
+        var host = (address & 3) == 0 ? Translate(address, AccessKind.Write) : 0;
+        if (host == 0)
+        {
+            return false;
+        }
+
+        var p = (uint*)host;
+        while (true)
+        {
+            old = Volatile.Read(ref *p);
+            if (Interlocked.CompareExchange(ref *p, update(old), old) == old)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>The host address behind a guest address for reading, identifying the page frame (shared futexes); 0 on a fault.</summary>
+    public nint HostAddressForRead(ulong address) => Translate(address, AccessKind.Read);
 
     /// <summary>copy_from_user: reads guest memory with the guest's own permissions.</summary>
     public bool TryRead(ulong address, Span<byte> destination)

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.Versioning;
 using UserModeOS.Hosts.Linux.Interop;
 using UserModeOS.Kernel;
@@ -11,15 +13,20 @@ public sealed unsafe class HostFile : OpenFile
 {
     private const uint Tcgets = 0x5401, Tcsets = 0x5402, Tcsetsw = 0x5403, Tcsetsf = 0x5404;
     private const uint Tiocgwinsz = 0x5413, Tiocswinsz = 0x5414, Fionread = 0x541B;
+    private const uint Tiocgpgrp = 0x540F, Tiocspgrp = 0x5410, Tiocgsid = 0x5429;
     private const int TermiosSize = 36, WinsizeSize = 8;
 
     private readonly int _fd;
+
+    /// <summary>The status flags (<see cref="OpenFlags.Settable"/>) the host fd has, as far as we set them.</summary>
+    private int _hostStatusFlags;
 
     /// <summary>Takes ownership of <paramref name="fd"/>.</summary>
     public HostFile(int fd, string path, int flags)
         : base(path, flags)
     {
         _fd = fd;
+        _hostStatusFlags = flags & OpenFlags.Settable;
     }
 
     /// <summary>A guest view of one of the host's own stdio fds (duplicated, so the guest closing it leaves ours open).</summary>
@@ -31,13 +38,40 @@ public sealed unsafe class HostFile : OpenFile
             throw new IOException($"cannot duplicate host fd {hostFd}: errno {Libc.Errno}");
         }
 
-        return new HostFile(fd, path, hostFd == 0 ? OpenFlags.ReadOnly : OpenFlags.WriteOnly);
+        // The guest sees the description's real access mode and status flags (a terminal is O_RDWR).
+        var flags = Libc.Fcntl(fd, Libc.FGetFl, 0);
+        if (flags < 0)
+        {
+            flags = hostFd == 0 ? OpenFlags.ReadOnly : OpenFlags.WriteOnly;
+        }
+
+        return new HostFile(fd, path, flags);
     }
 
     private static long Result(nint n) => n < 0 ? -Libc.Errno : n;
 
+    /// <summary>
+    /// fcntl(F_SETFL) changes only <see cref="OpenFile.Flags"/>; the host fd catches up before
+    /// the next transfer, so O_APPEND and O_NONBLOCK take effect where the data moves.
+    /// </summary>
+    private void SyncStatusFlags()
+    {
+        var wanted = Flags & OpenFlags.Settable;
+        if (wanted == _hostStatusFlags)
+        {
+            return;
+        }
+
+        var current = Libc.Fcntl(_fd, Libc.FGetFl, 0);
+        if (current >= 0 && Libc.Fcntl(_fd, Libc.FSetFl, (current & ~OpenFlags.Settable) | wanted) == 0)
+        {
+            _hostStatusFlags = wanted;
+        }
+    }
+
     public override long Read(Task task, Span<byte> buffer)
     {
+        SyncStatusFlags();
         fixed (byte* p = buffer)
         {
             return Result(Libc.Read(_fd, p, (nuint)buffer.Length));
@@ -46,6 +80,7 @@ public sealed unsafe class HostFile : OpenFile
 
     public override long Write(Task task, ReadOnlySpan<byte> data)
     {
+        SyncStatusFlags();
         fixed (byte* p = data)
         {
             return Result(Libc.Write(_fd, p, (nuint)data.Length));
@@ -54,6 +89,7 @@ public sealed unsafe class HostFile : OpenFile
 
     public override long ReadAt(Span<byte> buffer, long offset)
     {
+        SyncStatusFlags();
         fixed (byte* p = buffer)
         {
             return Result(Libc.Pread(_fd, p, (nuint)buffer.Length, offset));
@@ -62,6 +98,7 @@ public sealed unsafe class HostFile : OpenFile
 
     public override long WriteAt(ReadOnlySpan<byte> data, long offset)
     {
+        SyncStatusFlags();
         fixed (byte* p = data)
         {
             return Result(Libc.Pwrite(_fd, p, (nuint)data.Length, offset));
@@ -124,8 +161,11 @@ public sealed unsafe class HostFile : OpenFile
             case Fionread:
                 (size, input) = (4, false);
                 break;
+            case Tiocgpgrp or Tiocgsid or Tiocspgrp:
+                return ProcessGroupIoctl(task, request, argument);
             default:
-                return Libc.IsATty(_fd) == 1 ? -(long)Errno.EINVAL : -(long)Errno.ENOTTY;
+                // The tty layer answers requests it does not know with ENOTTY too.
+                return -(long)Errno.ENOTTY;
         }
 
         var buffer = new byte[size];
@@ -148,6 +188,59 @@ public sealed unsafe class HostFile : OpenFile
         }
 
         return 0;
+    }
+
+    /// <summary>Each box's view of the foreground process group of each host terminal (by device number).</summary>
+    private static readonly ConditionalWeakTable<UserModeOS.Kernel.Kernel, ConcurrentDictionary<ulong, int>> Foreground = new();
+
+    /// <summary>
+    /// The host terminal's foreground process group and session are the host's; a box sees
+    /// the terminal as its own: its session is the caller's, and its foreground group is the
+    /// caller's until tcsetpgrp picks another, so job-control shells run.
+    /// </summary>
+    private long ProcessGroupIoctl(Task task, uint request, ulong argument)
+    {
+        if (Libc.IsATty(_fd) != 1 || Stat(out var st) != Errno.None)
+        {
+            return -(long)Errno.ENOTTY;
+        }
+
+        var groups = Foreground.GetOrCreateValue(task.Kernel);
+        Span<byte> value = stackalloc byte[4];
+        if (request == Tiocspgrp)
+        {
+            if (!task.CopyIn(argument, value))
+            {
+                return -(long)Errno.EFAULT;
+            }
+
+            var pgrp = BitConverter.ToInt32(value);
+            if (pgrp < 0)
+            {
+                return -(long)Errno.EINVAL;
+            }
+
+            groups[st.RDevice] = pgrp;
+            return 0;
+        }
+
+        var answer = request == Tiocgsid ? task.Group.Session : groups.GetValueOrDefault(st.RDevice, task.Group.ProcessGroup);
+        BitConverter.TryWriteBytes(value, answer);
+        return task.CopyOut(argument, value) ? 0 : -(long)Errno.EFAULT;
+    }
+
+    /// <summary>Readiness from the host (a terminal or host pipe); regular files are always ready.</summary>
+    public override int Poll()
+    {
+        var pfd = new Libc.PollFd { Fd = _fd, Events = (short)(PollEvents.In | PollEvents.Out | PollEvents.Pri) };
+        if (Libc.Poll(&pfd, 1, 0) < 0)
+        {
+            return PollEvents.Err;
+        }
+
+        // Only the directions this description was opened for count.
+        var mask = PollEvents.Err | PollEvents.Hup | PollEvents.Nval | (CanRead ? PollEvents.In | PollEvents.Pri : 0) | (CanWrite ? PollEvents.Out : 0);
+        return pfd.Revents & mask;
     }
 
     protected override void Close() => Libc.Close(_fd);

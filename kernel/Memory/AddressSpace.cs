@@ -24,6 +24,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
 
     private readonly List<Vma> _vmas = new();
     private readonly Lock _lock = new();
+    private int _users = 1;
 
     public AddressSpace(GuestMemory? memory = null)
     {
@@ -333,16 +334,19 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
         return true;
     }
 
-    /// <summary>A copy-on-write duplicate (fork).</summary>
+    // Called by GuestMemory.Fork under our lock (Fork holds it while copying the VMA list too).
+    private bool IsSharedLocked(ulong address) => FindLocked(address)?.Shared == true;
+
+    /// <summary>A copy-on-write duplicate (fork); MAP_SHARED areas stay shared.</summary>
     public AddressSpace Fork()
     {
-        var child = new AddressSpace(Memory.Fork())
-        {
-            BrkStart = BrkStart,
-            Brk = Brk,
-        };
         lock (_lock)
         {
+            var child = new AddressSpace(Memory.Fork(IsSharedLocked))
+            {
+                BrkStart = BrkStart,
+                Brk = Brk,
+            };
             foreach (var v in _vmas)
             {
                 v.File?.AddReference();
@@ -358,9 +362,21 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
                     Name = v.Name,
                 });
             }
-        }
 
-        return child;
+            return child;
+        }
+    }
+
+    /// <summary>One more process uses this address space (CLONE_VM without CLONE_THREAD: vfork, posix_spawn).</summary>
+    public void AddUser() => Interlocked.Increment(ref _users);
+
+    /// <summary>A process stopped using it (exit, execve); the last one frees it.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _users) == 0)
+        {
+            Dispose();
+        }
     }
 
     public void Dispose()

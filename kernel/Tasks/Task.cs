@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text;
 using UserModeOS.Cpu;
+using UserModeOS.Kernel.Sched;
 
 namespace UserModeOS.Kernel;
 
@@ -8,9 +10,11 @@ namespace UserModeOS.Kernel;
 /// thread group. The loop is: run guest code until it needs the kernel, handle that,
 /// deliver pending signals, repeat.
 /// </summary>
-public sealed class Task
+public sealed partial class Task
 {
     private Thread? _thread;
+    private volatile bool _exitRequested;
+    private long _cpuTicks;
 
     internal Task(ThreadGroup group, int tid, CpuState cpu)
     {
@@ -24,19 +28,54 @@ public sealed class Task
     public int Tid { get; }
     public CpuState Cpu { get; }
 
+    private string? _comm;
+
+    /// <summary>The thread's name (PR_SET_NAME, /proc/self/task/N/comm); the process's until set.</summary>
+    public string Comm
+    {
+        get => _comm ?? Group.Comm;
+        set => _comm = value;
+    }
+
+    /// <summary>PR_SET_PDEATHSIG: the signal this thread gets when its parent dies.</summary>
+    public int ParentDeathSignal { get; set; }
+
+    /// <summary>PR_SET_NO_NEW_PRIVS.</summary>
+    public bool NoNewPrivileges { get; set; }
+
     /// <summary>Blocked signals (rt_sigprocmask).</summary>
     public ulong SignalMask { get; set; }
 
-    /// <summary>set_tid_address: cleared and futex-woken when the task exits.</summary>
+    /// <summary>Signals sent to this thread only (tgkill, faults).</summary>
+    public PendingSignals Pending { get; } = new();
+
+    /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: cleared and futex-woken when the task exits.</summary>
     public ulong ClearChildTid { get; set; }
 
-    /// <summary>set_robust_list head and length.</summary>
+    /// <summary>set_robust_list head.</summary>
     public ulong RobustListHead { get; set; }
 
     /// <summary>The exit(2) status of this thread as a wait status.</summary>
     public int ExitStatus { get; private set; }
 
-    private bool _exitRequested;
+    /// <summary>The wait queue this task is blocked on, so a signal can wake it.</summary>
+    internal volatile WaitQueue? BlockedOn;
+
+    /// <summary>Host CPU time this task has used.</summary>
+    public TimeSpan CpuTime => TimeSpan.FromTicks(Interlocked.Read(ref _cpuTicks)) + CurrentSliceTime();
+
+    private long _sliceStart;
+
+    private TimeSpan CurrentSliceTime()
+    {
+        var start = Volatile.Read(ref _sliceStart);
+        return start == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(start);
+    }
+
+    /// <summary>True when the task must leave a blocking call: a deliverable signal, or its death.</summary>
+    public bool HasPendingInterruption =>
+        _exitRequested || Group.IsExiting ||
+        ((Pending.Mask | Group.SharedPending.Mask) & ~SignalMask) != 0;
 
     /// <summary>Starts the host thread that runs this task.</summary>
     public void Start()
@@ -56,34 +95,69 @@ public sealed class Task
         _exitRequested = true;
     }
 
+    /// <summary>Makes the task notice a signal or its death: leave guest code and any blocking call.</summary>
+    public void Interrupt()
+    {
+        Cpu.RequestInterrupt();
+        BlockedOn?.WakeAll();
+    }
+
+    /// <summary>Ends this thread because another thread of its group is replacing the program (execve).</summary>
+    internal void Kill()
+    {
+        _exitRequested = true;
+        Interrupt();
+    }
+
+    /// <summary>Waits until the host thread has finished (used by execve when ending the other threads).</summary>
+    internal void Join() => _thread?.Join();
+
     private void Run()
     {
         try
         {
             while (!_exitRequested && !Group.IsExiting)
             {
+                if (Group.State == ProcessState.Stopped)
+                {
+                    WaitWhileStopped();
+                    continue;
+                }
+
+                Volatile.Write(ref _sliceStart, Stopwatch.GetTimestamp());
                 var exit = Cpu.Run();
+                Interlocked.Add(ref _cpuTicks, Stopwatch.GetElapsedTime(Volatile.Read(ref _sliceStart)).Ticks);
+                Volatile.Write(ref _sliceStart, 0);
                 switch (exit)
                 {
                     case ExitReason.Syscall:
+                        SyscallNumber = Cpu[Reg.Rax];
                         Kernel.Syscalls.Dispatch(this);
+                        if ((long)Cpu[Reg.Rax] is -(long)Errno.ERESTARTSYS or -(long)Errno.ERESTARTNOINTR or
+                            -(long)Errno.ERESTARTNOHAND or -(long)Errno.ERESTART_RESTARTBLOCK)
+                        {
+                            PendingRestart = (long)Cpu[Reg.Rax];
+                        }
+
                         break;
                     case ExitReason.PageFault:
-                        Fault(Signals.SIGSEGV, $"address 0x{Cpu.FaultAddress:x}");
+                        ForceSignal(SigInfo.Fault(Signals.SIGSEGV, Cpu.FaultOnPresentPage ? SigInfo.SegvAccErr : SigInfo.SegvMapErr, Cpu.FaultAddress), TrapPageFault);
                         break;
                     case ExitReason.InvalidOpcode:
-                        Fault(Signals.SIGILL, "invalid instruction");
+                        ForceSignal(SigInfo.Fault(Signals.SIGILL, SigInfo.IllIllOpc, Cpu.Rip), TrapInvalidOpcode);
                         break;
                     case ExitReason.DivideError:
-                        Fault(Signals.SIGFPE, "integer divide error");
+                        ForceSignal(SigInfo.Fault(Signals.SIGFPE, SigInfo.FpeIntDiv, Cpu.Rip), TrapDivideError);
                         break;
                     case ExitReason.Breakpoint:
-                        Fault(Signals.SIGTRAP, "breakpoint");
+                        ForceSignal(SigInfo.Fault(Signals.SIGTRAP, SigInfo.SiKernel, 0), TrapBreakpoint);
                         break;
                     case ExitReason.GeneralProtection:
-                        Fault(Signals.SIGSEGV, "general protection fault");
+                        ForceSignal(SigInfo.Fault(Signals.SIGSEGV, SigInfo.SiKernel, 0), TrapGeneralProtection);
                         break;
                 }
+
+                DeliverSignals();
             }
         }
         catch (Exception e)
@@ -94,18 +168,26 @@ public sealed class Task
         }
         finally
         {
+            ExitCleanup();
             Group.TaskExited(this);
         }
     }
 
-    /// <summary>
-    /// A synchronous signal from the CPU. Until signal delivery exists, every such signal
-    /// takes its default action: the process dies.
-    /// </summary>
-    private void Fault(int signal, string detail)
+    private void WaitWhileStopped() =>
+        Group.StopEvents.Wait(null, () => Group.State != ProcessState.Stopped || Group.IsExiting || _exitRequested);
+
+    /// <summary>What a thread does on its way out: clear_child_tid and wake its futex (set_tid_address(2)).</summary>
+    private void ExitCleanup()
     {
-        Kernel.Log.Warn($"pid {Group.Pid} ({Group.Comm}) killed by {Signals.Name(signal)}: {detail} at rip 0x{Cpu.Rip:x}");
-        Group.Exit(ThreadGroup.KilledStatus(signal));
+        Kernel.Futexes.ReleaseRobustList(this);
+        if (ClearChildTid != 0 && !Group.IsExiting)
+        {
+            Span<byte> zero = stackalloc byte[4];
+            if (CopyOut(ClearChildTid, zero))
+            {
+                Kernel.Futexes.Wake(this, ClearChildTid, 1, uint.MaxValue, isPrivate: false);
+            }
+        }
     }
 
     /// <summary>copy_from_user into a span; false on a bad address.</summary>
@@ -118,20 +200,32 @@ public sealed class Task
     public string? ReadString(ulong address, int max = 4096)
     {
         var bytes = new List<byte>();
-        Span<byte> chunk = stackalloc byte[1];
+        Span<byte> chunk = stackalloc byte[64];
         while (bytes.Count < max)
         {
-            if (!Cpu.Memory.TryRead(address + (ulong)bytes.Count, chunk))
+            // Read up to the end of the page only, so a string ending just before an unmapped page works.
+            var inPage = (int)Math.Min((ulong)chunk.Length, 4096 - ((address + (ulong)bytes.Count) & 4095));
+            var piece = chunk[..inPage];
+            if (!Cpu.Memory.TryRead(address + (ulong)bytes.Count, piece))
             {
                 return null;
             }
 
-            if (chunk[0] == 0)
+            var nul = piece.IndexOf((byte)0);
+            if (nul >= 0)
             {
-                return Encoding.UTF8.GetString(bytes.ToArray());
+                foreach (var b in piece[..nul])
+                {
+                    bytes.Add(b);
+                }
+
+                return bytes.Count <= max ? Encoding.UTF8.GetString(bytes.ToArray()) : null;
             }
 
-            bytes.Add(chunk[0]);
+            foreach (var b in piece)
+            {
+                bytes.Add(b);
+            }
         }
 
         return null;

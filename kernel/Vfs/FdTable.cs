@@ -8,6 +8,19 @@ public sealed class FdTable
 
     private readonly Lock _lock = new();
     private readonly List<(OpenFile? File, bool CloseOnExec)> _fds = new();
+    private int _users = 1;
+
+    /// <summary>One more process shares this table (CLONE_FILES without CLONE_THREAD).</summary>
+    public void AddUser() => Interlocked.Increment(ref _users);
+
+    /// <summary>A process stopped using the table; the last one closes every fd.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _users) == 0)
+        {
+            CloseAll();
+        }
+    }
 
     public OpenFile? Get(int fd)
     {

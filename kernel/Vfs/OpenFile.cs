@@ -46,6 +46,15 @@ public abstract class OpenFile
     /// <summary>Fills <paramref name="buffer"/> with linux_dirent64 records from the current position.</summary>
     public virtual long GetDents64(Span<byte> buffer) => -(long)Errno.ENOTDIR;
 
+    /// <summary>The poll(2) events this file is ready for now (POLLIN, POLLOUT, POLLHUP, ...).</summary>
+    public virtual int Poll() => PollEvents.In | PollEvents.Out;
+
+    /// <summary>
+    /// Woken whenever <see cref="Poll"/> may have changed, or null when readiness changes
+    /// without notice (the poller then re-checks periodically).
+    /// </summary>
+    public virtual Sched.WaitQueue? PollQueue => null;
+
     /// <summary>Truncates or extends the file.</summary>
     public virtual long Truncate(long length) => -(long)Errno.EINVAL;
 
@@ -67,6 +76,13 @@ public abstract class OpenFile
     protected virtual void Close()
     {
     }
+}
+
+/// <summary>poll(2) event bits.</summary>
+public static class PollEvents
+{
+    public const int In = 0x1, Pri = 0x2, Out = 0x4, Err = 0x8, Hup = 0x10, Nval = 0x20;
+    public const int RdNorm = 0x40, RdBand = 0x80, WrNorm = 0x100, WrBand = 0x200, RdHup = 0x2000;
 }
 
 /// <summary>open(2) flags, x86-64 values.</summary>

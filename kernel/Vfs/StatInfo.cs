@@ -44,13 +44,13 @@ public struct StatInfo
         BinaryPrimitives.WriteInt64LittleEndian(b[112..], ChangeNanos);
     }
 
-    public readonly bool IsDirectory => (Mode & FileMode.TypeMask) == FileMode.Directory;
+    public readonly bool IsDirectory => (Mode & InodeMode.TypeMask) == InodeMode.Directory;
 
-    public readonly bool IsRegular => (Mode & FileMode.TypeMask) == FileMode.Regular;
+    public readonly bool IsRegular => (Mode & InodeMode.TypeMask) == InodeMode.Regular;
 }
 
 /// <summary>st_mode bits.</summary>
-public static class FileMode
+public static class InodeMode
 {
     public const uint TypeMask = 0xF000;
     public const uint Socket = 0xC000, Symlink = 0xA000, Regular = 0x8000, Block = 0x6000;

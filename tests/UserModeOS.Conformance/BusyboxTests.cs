@@ -24,6 +24,16 @@ public sealed class BusyboxTests
         _data.Write("small.bin", TestData.PseudoRandom(300 << 10, 42));
         _data.Write("words.txt", "pear\napple\nfig\nbanana\napple\ncherry\nfig\nkiwi\n10\n9\n100\n-3\n");
         _data.Write("lines.txt", string.Concat(Enumerable.Range(1, 500).Select(i => $"line {i}: {(i * 7919) % 1000} {new string('x', i % 13)}\n")));
+        using (var gz = new MemoryStream())
+        {
+            using (var z = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            {
+                z.Write(File.ReadAllBytes(_data["lines.txt"]));
+            }
+
+            _data.Write("lines.gz", gz.ToArray());
+        }
+
         _data.Write("a.txt", "one\ntwo\nthree\nfour\n");
         _data.Write("b.txt", "one\nTWO\nthree\nfour\nfive\n");
         _data.Write("listing/alpha.txt", "a");
@@ -96,7 +106,7 @@ public sealed class BusyboxTests
     public void Sha256sum4MiB() => Same(Bb("sha256sum", "random.bin"));
 
     [Test]
-    public void Sha1And512AndSha3() => Same(Bb("sha1sum", "small.bin"));
+    public void Sha1sum() => Same(Bb("sha1sum", "small.bin"));
 
     [Test]
     public void Sha512sum() => Same(Bb("sha512sum", "small.bin"));
@@ -115,7 +125,8 @@ public sealed class BusyboxTests
     {
         // Compressed bytes are deterministic (-n: no name/time in the header).
         Same(Bb("gzip", "-n", "-c", "lines.txt"));
-        Same(Bb("sh", "-c", "gzip -n -c lines.txt > lines.gz; gzip -d -c lines.gz"));
+        Same(Bb("gzip", "-d", "-c", "lines.gz"));
+        Same(Bb("gzip", "-t", "lines.gz"));
     }
 
     // ---- sh (ash) builtins only ----
@@ -158,7 +169,7 @@ public sealed class BusyboxTests
     public void ShRedirectionToFile()
     {
         using var dir = new TempDir("bb-redir");
-        var script = "echo first > out.txt; echo second >> out.txt; while read l; do echo \"got $l\"; done < out.txt; cat out.txt";
+        var script = "echo first > out.txt; echo second >> out.txt; while read l; do echo \"got $l\"; done < out.txt";
         Compare.AssertSameAsNative(Bb("sh", "-c", script), workdir: dir.Path, compareStderr: true);
     }
 
@@ -171,14 +182,16 @@ public sealed class BusyboxTests
     public void AwkFloatPrintf()
     {
         var r = Same(Bb("awk", "BEGIN { printf \"%.6f %e %g\\n\", 3.14159265358979/7, 1e300*1e5, 2/3 }"));
-        Assert.That(r.StdoutText, Is.EqualTo("0.448799 inf 0.666667\n"));
+        Assert.That(r.StdoutText, Is.EqualTo("0.448799 1.000000e+305 0.666667\n"));
     }
 
     [Test]
-    public void AwkMathFunctions() =>
-        Same(Bb("awk", "BEGIN { printf \"%.12f %.12f %.12f %.12f %.12f %.12f\\n\", sqrt(2), exp(1), log(10), sin(1), cos(1), atan2(1, 2); " +
-                       "printf \"%d %d %.3e %g %g %G\\n\", int(-3.7), 2^31, 6.02214076e23, 1e-5, 123456789, 1e-300*1e-300; " +
-                       "x = 0.1 + 0.2; printf \"%.17g %s %s\\n\", x, x, 1/3 }"));
+    public void AwkNumberFormatting() =>
+        // Debian's busybox awk has no libm ("Math support is not compiled in"): no sqrt/exp/^.
+        Same(Bb("awk", "BEGIN { printf \"%d %d %.3e %g %g %G %i\\n\", int(-3.7), 2147483648*2, 6.02214076e23, 1e-5, 123456789, 1e-300*1e-300, -0.5; " +
+                       "x = 0.1 + 0.2; printf \"%.17g %s %s %d\\n\", x, x, 1/3, 7%3; " +
+                       "y = 1e308*10; printf \"%f %e %g\\n\", y, -y, y-y; " +
+                       "printf \"%5.2f|%-8.3e|%+.4g|%x|%o|%c\\n\", 3.14159, 0.000123456, 98765.4321, 255, 8, 65 }"));
 
     [Test]
     public void AwkLoopAndArrays() =>
@@ -300,7 +313,7 @@ public sealed class BusyboxTests
     public void Expr(params string[] args) => Same(Bb(["expr", .. args]));
 
     [Test]
-    public void Factor() => Same(Bb("factor", "1234567890", "18446744073709551557", "600851475143"));
+    public void Factor() => Same(Bb("factor", "1234567890", "4294967291", "600851475143", "9999999967"));
 
     [Test]
     public void DateFixed() => Same(Bb("date", "-u", "-d", "@1234567890", "+%Y-%m-%d %H:%M:%S %a %j %s"));

@@ -162,6 +162,35 @@ public sealed class AluTests
         Assert.That(result, Is.EqualTo((SigSegv, ExitReason.PageFault, 0UL)));
     }
 
+    /// <summary>
+    /// A write fault must leave RFLAGS as they were: the instruction runs again after the
+    /// handler unprotects the page, and ADC/SBB would read a clobbered CF.
+    /// </summary>
+    [Test]
+    public void MemoryDestination_WriteFault_LeavesFlagsUnchanged(
+        [Values(AluKind.Add, AluKind.Adc, AluKind.Sbb, AluKind.Xor)] AluKind kind, [Values] bool locked, [Values(8, 64)] int bits)
+    {
+        var code = FindCode(kind, RmOperand(bits), RegOperand(bits));
+        var reg = bits == 8 ? Register.CL : Register.RCX;
+        var flags = ArithmeticFlags & ~0x40UL; // CF set, ZF clear: any result would change something
+        var c = new DiffCase
+        {
+            Name = $"{kind} [read-only code],reg",
+            Code = a =>
+            {
+                var insn = Instruction.Create(code, new MemoryOperand(Register.RIP, 0x40_1000), reg);
+                insn.HasLockPrefix = locked;
+                a.AddInstruction(insn);
+            },
+            Gpr = WithRegister(Register.RCX, 1),
+            Flags = flags,
+        };
+
+        var emulated = RunEmulated(c);
+        Assert.That(emulated.Exit, Is.EqualTo(ExitReason.PageFault));
+        Assert.That(emulated.Rflags & ArithmeticFlags, Is.EqualTo(flags), "flags changed by a faulting instruction");
+    }
+
     private const int SigIll = 4;
     private const int SigSegv = 11;
 
@@ -171,6 +200,9 @@ public sealed class AluTests
         return Enum.GetValues<Code>().Where(c =>
             c.Mnemonic() == mnemonic && c.Encoding() == EncodingKind.Legacy && c.ToOpCode().Mode64);
     }
+
+    /// <summary>The <c>op r/m, reg</c> encoding of a kind at a size.</summary>
+    internal static Code RegisterForm(AluKind kind, int bits) => FindCode(kind, RmOperand(bits), RegOperand(bits));
 
     private static Code FindCode(AluKind kind, OpCodeOperandKind op0, OpCodeOperandKind op1)
     {

@@ -257,7 +257,7 @@ public sealed class MulDivTests
             (ulong.MaxValue, 0x8000_0000_0000_0001, ulong.MaxValue, true),
             (0x3FFF_FFFF_FFFF_FFFF, 0xFFFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, true), // 2^126 - 1 / -2^63
             (0xFFFF_FFFF_C000_0000, 0x0000_0000_0000_0001, 0x7FFF_FFFF_FFFF_FFFF, true),
-            (0xFFFF_FFFF_0000_0000, 0x1234, 0x1_0000_0001, true),
+            (0xFFFF_FFFF_FFFF_FF00, 0x1234, 0x1_0000_0001, true),
         })
         {
             var gpr = DiffCases.Gpr((0, lo), (2, hi), (1, d));

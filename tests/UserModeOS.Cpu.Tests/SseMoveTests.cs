@@ -234,16 +234,21 @@ public sealed class SseMoveTests
     public void Fxsave_Fxrstor()
     {
         // The host's MXCSR_MASK may advertise more bits than ours (AMD: MM); blank that field in both runs.
+        // Bytes 416-463 are reserved: AMD leaves them alone, as we do; elsewhere they are put back.
+        var pattern = CaseKit.PatternScratch(0x1000);
+        var round = SseKit.ScratchWith(0x1F80);
         AssertSameAsHost([
             SseKit.Case("fxsave", a =>
             {
                 a.fxsave(__[rbx + 0x200]);
                 a.mov(__dword_ptr[rbx + 0x200 + 28], 0);
+                RestoreReserved(a, 0x200, pattern);
             }, mxcsr: 0x3FA1),
             SseKit.Case("fxsave64", a =>
             {
                 a.fxsave64(__[rbx + 0x400]);
                 a.mov(__dword_ptr[rbx + 0x400 + 28], 0);
+                RestoreReserved(a, 0x400, pattern);
             }),
             SseKit.Case("fxrstor from a prepared image", a =>
             {
@@ -256,6 +261,7 @@ public sealed class SseMoveTests
 
                 a.fxrstor(__[rbx + 0x200]);
                 a.mov(__dword_ptr[rbx + 0x200 + 28], 0);
+                RestoreReserved(a, 0x200, pattern);
             }),
             SseKit.Case("fxrstor64 round trip", a =>
             {
@@ -264,7 +270,26 @@ public sealed class SseMoveTests
                 a.ldmxcsr(__dword_ptr[rbx]);
                 a.fxrstor64(__[rbx + 0x200]);
                 a.mov(__dword_ptr[rbx + 0x200 + 28], 0);
-            }, scratch: SseKit.ScratchWith(0x1F80)),
+                RestoreReserved(a, 0x200, round);
+            }, scratch: round),
         ]);
+    }
+
+    /// <summary>
+    /// Writes the initial scratch bytes back over the reserved bytes 416-463 of an FXSAVE image
+    /// at <paramref name="offset"/>, unless the host is AMD (which never writes them). The SDM
+    /// does not say whether FXSAVE writes them.
+    /// </summary>
+    private static void RestoreReserved(Assembler a, int offset, byte[] scratch)
+    {
+        if (HostCpu.IsAmd)
+        {
+            return;
+        }
+
+        for (var i = 416; i < 464; i += 4)
+        {
+            a.mov(__dword_ptr[rbx + offset + i], BitConverter.ToInt32(scratch, offset + i));
+        }
     }
 }

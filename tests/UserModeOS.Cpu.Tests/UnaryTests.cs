@@ -157,6 +157,19 @@ internal static class DiffCases
 
     public static ulong Mask(int bits) => bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
 
+    /// <summary>A copy of <paramref name="c"/> comparing the RFLAGS bits in <paramref name="mask"/>.</summary>
+    public static DiffCase WithFlagsMask(DiffCase c, ulong mask) => new()
+    {
+        Name = c.Name,
+        Code = c.Code,
+        Gpr = c.Gpr,
+        Flags = c.Flags,
+        Xmm = c.Xmm,
+        Scratch = c.Scratch,
+        FlagsMask = mask,
+        Mxcsr = c.Mxcsr,
+    };
+
     /// <summary>0, 1, -1, the sign boundaries and a few bit patterns, truncated to the width.</summary>
     public static ulong[] EdgeValues(int bits)
     {

@@ -50,7 +50,7 @@ internal sealed class StreamFile : OpenFile
 
     public override Errno Stat(out StatInfo stat)
     {
-        stat = new StatInfo { Mode = UserModeOS.Kernel.Vfs.FileMode.Fifo | 0x180, Links = 1, BlockSize = 4096 };
+        stat = new StatInfo { Mode = InodeMode.Fifo | 0x180, Links = 1, BlockSize = 4096 };
         return Errno.None;
     }
 

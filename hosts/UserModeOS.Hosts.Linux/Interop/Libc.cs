@@ -11,6 +11,10 @@ internal static unsafe partial class Libc
 
     public const int AtFdCwd = -100;
     public const int AtSymlinkNoFollow = 0x100;
+    public const int AtRemoveDir = 0x200;
+    public const int AtSymlinkFollow = 0x400;
+    public const int AtEAccess = 0x200;
+    public const int FGetFl = 3, FSetFl = 4, FDupFdCloexec = 1030;
 
     [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Open(string path, int flags, uint mode);
@@ -62,6 +66,51 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "isatty")]
     public static partial int IsATty(int fd);
+
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, nint argument);
+
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int Fchmod(int fd, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "fchmodat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Fchmodat(int dirfd, string path, uint mode, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fchownat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Fchownat(int dirfd, string path, int owner, int group, int flags);
+
+    [LibraryImport(Library, EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Mkdir(string path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "unlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Unlinkat(int dirfd, string path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Renameat2(int oldDirfd, string oldPath, int newDirfd, string newPath, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "symlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Symlink(string target, string linkPath);
+
+    [LibraryImport(Library, EntryPoint = "linkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Linkat(int oldDirfd, string oldPath, int newDirfd, string newPath, int flags);
+
+    [LibraryImport(Library, EntryPoint = "utimensat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Utimensat(int dirfd, string path, long* times, int flags);
+
+    [LibraryImport(Library, EntryPoint = "truncate64", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Truncate(string path, long length);
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeout);
 
     /// <summary>The errno of the last failed call.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();

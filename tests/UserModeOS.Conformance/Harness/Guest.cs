@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using UserModeOS.Hosting;
 
 namespace UserModeOS.Conformance.Harness;
@@ -58,16 +59,21 @@ public static class Guest
         var wait = process.WaitForExitAsync();
         if (!wait.Wait(limit))
         {
-            // There is no way to kill a guest through the embedding API yet; its thread is a
-            // background thread, so it dies with the test host at the latest.
+            var killed = TryKill(process);
             var partial = new RunResult(-1, stdout.ToArray(), stderr.ToArray()) { UmosLog = log.ToString(), Elapsed = watch.Elapsed };
-            Assert.Fail($"guest `{string.Join(' ', argv)}` did not exit within {limit.TotalSeconds} s\n"
+            Assert.Fail($"guest `{string.Join(' ', argv)}` did not exit within {limit.TotalSeconds} s{(killed ? " (killed)" : "")}\n"
                 + $"stdout so far: {Text.Escape(partial.StdoutText, 500)}\n{partial.Describe()}");
+        }
+
+        var umosLog = log.ToString();
+        if (umosLog.Contains(" at rip 0x", StringComparison.Ordinal))
+        {
+            umosLog += FaultInfo.Explain(argv[0].StartsWith('/') ? argv[0] : Path.Combine(cwd, argv[0]), umosLog);
         }
 
         var result = new RunResult(wait.Result, stdout.ToArray(), stderr.ToArray())
         {
-            UmosLog = log.ToString(),
+            UmosLog = umosLog,
             Elapsed = watch.Elapsed,
         };
         if (result.UmosLog.Length > 0)
@@ -76,6 +82,31 @@ public static class Guest
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Ends a runaway guest so it does not keep a host core busy for the rest of the run.
+    /// The embedding API has no GuestProcess.Kill() yet: this reaches the kernel's thread
+    /// group by reflection and starts its exit as if killed by SIGKILL; false if that failed.
+    /// </summary>
+    internal static bool TryKill(GuestProcess process)
+    {
+        try
+        {
+            var group = typeof(GuestProcess).GetField("_group", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(process);
+            var exit = group?.GetType().GetMethod("Exit", BindingFlags.Public | BindingFlags.Instance, [typeof(int)]);
+            if (exit is null)
+            {
+                return false;
+            }
+
+            exit.Invoke(group, [9]); // wait status of "killed by SIGKILL"
+            return true;
+        }
+        catch (Exception e) when (e is TargetInvocationException or MemberAccessException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A thread-safe in-memory sink for the guest's output.</summary>

@@ -9,7 +9,7 @@ public static class Text
         s.Length <= maxChars ? s : s[..maxChars] + $"... [{s.Length - maxChars} more chars]";
 
     /// <summary>A C-like escaped rendering of a line (control characters and non-ASCII visible).</summary>
-    public static string Escape(string s, int maxChars = 300)
+    public static string Escape(string s, int maxChars = 160)
     {
         var sb = new StringBuilder("\"");
         foreach (var c in s.Length > maxChars ? s[..maxChars] : s)
@@ -22,7 +22,11 @@ public static class Text
                 case '"': sb.Append("\\\""); break;
                 case '\\': sb.Append("\\\\"); break;
                 default:
-                    if (c < 0x20 || c > 0x7e)
+                    if (c == '\ufffd')
+                    {
+                        sb.Append('\u00bf'); // an undecodable byte, kept short
+                    }
+                    else if (c < 0x20 || c > 0x7e)
                     {
                         sb.Append($"\\u{(int)c:x4}");
                     }

@@ -12,6 +12,12 @@ namespace UserModeOS.Cpu.Tests.Differential;
 /// Runs machine code on the host CPU and on our executor and compares the results: the host
 /// is the oracle. A batch of cases becomes one small static executable.
 /// </summary>
+/// <remarks>
+/// Inside <c>UserModeOS.Cpu.Tests</c> the name <c>Differential</c> means this namespace, so
+/// import the class with <c>using static UserModeOS.Cpu.Tests.Differential.Differential;</c> and
+/// call <c>AssertSameAsHost(cases)</c>. <see cref="CaseKit"/> has operand values, register
+/// helpers and memory addressing forms for data-driven cases.
+/// </remarks>
 public static class Differential
 {
     /// <summary>
@@ -49,13 +55,9 @@ public static class Differential
             return null;
         }
 
-        var sw = Stopwatch.StartNew();
         var program = TestProgram.Build(list);
-        Console.WriteLine($"T build {sw.ElapsedMilliseconds}");
         var native = RunNative(program.Elf, out var nativeExit);
-        Console.WriteLine($"T native {sw.ElapsedMilliseconds} {native.Length}");
         var nativeStates = ParseNative(native, list.Count);
-        Console.WriteLine($"T parse {sw.ElapsedMilliseconds}");
 
         var failures = new StringBuilder();
         var failed = 0;
@@ -96,7 +98,6 @@ public static class Differential
             }
         }
 
-        Console.WriteLine($"T emu {sw.ElapsedMilliseconds}");
         if (failed == 0 && nativeStates.Count == list.Count && nativeExit != 0)
         {
             return $"native run exited with {DescribeExit(nativeExit)} after all cases";
@@ -133,6 +134,46 @@ public static class Differential
         var state = emulator.Run(c, code);
         var reason = state.Finished ? ExitReason.None : state.Exit;
         return (signal, reason, state.Rip - code.Start);
+    }
+
+    /// <summary>Runs one case on the executor only: for checking state the host cannot show, like the flags at a fault.</summary>
+    internal static CpuSnapshot RunEmulated(DiffCase c)
+    {
+        var program = TestProgram.Build([c]);
+        using var emulator = new Emulator(program);
+        return emulator.Run(c, program.Cases[0]);
+    }
+
+    /// <summary>
+    /// Runs the cases natively (one process) and on the executor and returns both end states,
+    /// for results that are compared within a tolerance rather than bit for bit (estimates
+    /// whose exact bits differ between CPU vendors). Fails if the native run dies; an emulated
+    /// case that stops early comes back with <see cref="CpuSnapshot.Finished"/> false.
+    /// </summary>
+    internal static List<(CpuSnapshot Native, CpuSnapshot Emulated)> RunBoth(IEnumerable<DiffCase> cases)
+    {
+        var list = cases.ToList();
+        var results = new List<(CpuSnapshot, CpuSnapshot)>(list.Count);
+        if (list.Count == 0)
+        {
+            return results;
+        }
+
+        var program = TestProgram.Build(list);
+        var native = RunNative(program.Elf, out var nativeExit);
+        var nativeStates = ParseNative(native, list.Count);
+        if (nativeStates.Count < list.Count || nativeExit != 0)
+        {
+            Assert.Fail($"the native run ended with {DescribeExit(nativeExit)} after {nativeStates.Count} of {list.Count} cases");
+        }
+
+        using var emulator = new Emulator(program);
+        for (var i = 0; i < list.Count; i++)
+        {
+            results.Add((nativeStates[i], emulator.Run(list[i], program.Cases[i])));
+        }
+
+        return results;
     }
 
     private static string DescribeExit(int exitCode) =>

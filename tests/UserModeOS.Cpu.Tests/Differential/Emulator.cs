@@ -36,6 +36,7 @@ internal sealed class CpuSnapshot
 internal sealed class Emulator : IDisposable, ICpuLog
 {
     private const byte Hlt = 0xF4;
+    private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CpuState _cpu;
     private readonly List<string> _warnings = [];
@@ -81,7 +82,7 @@ internal sealed class Emulator : IDisposable, ICpuLog
         }
 
         cpu.Rip = code.Start;
-        _watchdog.Change(TestProgramTimeout, Timeout.InfiniteTimeSpan);
+        _watchdog.Change(CaseTimeout, Timeout.InfiniteTimeSpan);
         var exit = cpu.Run();
         _watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
@@ -137,6 +138,4 @@ internal sealed class Emulator : IDisposable, ICpuLog
         _watchdog.Dispose();
         Memory.Dispose();
     }
-
-    private static TimeSpan TestProgramTimeout => TimeSpan.FromSeconds(10);
 }

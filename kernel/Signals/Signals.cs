@@ -10,6 +10,9 @@ public static class Signals
     public const int SIGPWR = 30, SIGSYS = 31;
     public const int Max = 64;
 
+    /// <summary>SIGKILL and SIGSTOP can be neither blocked nor caught.</summary>
+    public const ulong Unblockable = (1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1));
+
     /// <summary>True when the default action dumps core (the wait status gets the 0x80 bit).</summary>
     public static bool DumpsCore(int sig) =>
         sig is SIGQUIT or SIGILL or SIGTRAP or SIGABRT or SIGBUS or SIGFPE or SIGSEGV or SIGXCPU or SIGXFSZ or SIGSYS;

@@ -1,0 +1,223 @@
+using System.Text;
+using UserModeOS.Cpu;
+using UserModeOS.Kernel.Exec;
+using UserModeOS.Kernel.Memory;
+using UserModeOS.Kernel.Vfs;
+
+namespace UserModeOS.Kernel;
+
+// execve(2): replace a process's program.
+public sealed partial class Kernel
+{
+    /// <summary>How many "#!" interpreters may chain (Linux's BINPRM_MAX_RECURSION).</summary>
+    private const int MaxInterpreterDepth = 4;
+
+    private const int ShebangMax = 256;
+
+    /// <summary>
+    /// execve(2) for a task: loads the program (an ELF file or a "#!" script) into a fresh
+    /// address space and points the CPU at it. Nothing changes on failure.
+    /// </summary>
+    public Errno Exec(Task task, string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, out string? error)
+    {
+        var group = task.Group;
+        var guestPath = PathNames.Normalize(group.Cwd, path);
+        var args = new List<string>(argv);
+        byte[]? bytes = null;
+        for (var depth = 0; ; depth++)
+        {
+            var errno = ReadExecutable(guestPath, out bytes, out error);
+            if (errno != Errno.None)
+            {
+                return errno;
+            }
+
+            if (bytes.Length < 2 || bytes[0] != '#' || bytes[1] != '!')
+            {
+                break;
+            }
+
+            if (depth == MaxInterpreterDepth)
+            {
+                error = "too many levels of #! interpreters";
+                return Errno.ELOOP;
+            }
+
+            // "#!interpreter [one argument]": the script's path replaces argv[0] (execve(2), NOTES).
+            var line = Encoding.UTF8.GetString(bytes, 2, Math.Min(bytes.Length - 2, ShebangMax));
+            var end = line.IndexOf('\n');
+            line = (end >= 0 ? line[..end] : line).Trim(' ', '\t', '\r');
+            if (line.Length == 0)
+            {
+                error = "empty #! line";
+                return Errno.ENOEXEC;
+            }
+
+            var split = line.IndexOfAny(new[] { ' ', '\t' });
+            var interpreter = split < 0 ? line : line[..split];
+            var optional = split < 0 ? null : line[(split + 1)..].Trim(' ', '\t');
+            var prefix = new List<string> { interpreter };
+            if (!string.IsNullOrEmpty(optional))
+            {
+                prefix.Add(optional);
+            }
+
+            prefix.Add(path);
+            args = prefix.Concat(args.Skip(1)).ToList();
+            path = interpreter;
+            guestPath = PathNames.Normalize(group.Cwd, interpreter);
+        }
+
+        var image = ElfImage.Parse(bytes, out error);
+        if (image is null)
+        {
+            return Errno.ENOEXEC;
+        }
+
+        ElfImage? interp = null;
+        if (image.Interpreter is { } interpPath)
+        {
+            var e = ReadExecutable(PathNames.Normalize("/", interpPath), out var interpBytes, out var interpError);
+            interp = e == Errno.None ? ElfImage.Parse(interpBytes, out interpError) : null;
+            if (interp is null)
+            {
+                error = $"{interpPath}: {interpError}";
+                return e == Errno.None ? Errno.ENOEXEC : e;
+            }
+        }
+
+        var mm = new AddressSpace();
+        var bias = image.Type == ElfImage.TypeDyn ? ProgramLoader.PieBase - ProgramLoader.Span(image).Low : 0;
+        var end2 = ProgramLoader.MapSegments(mm, image, bias);
+        ulong interpBase = 0;
+        var entry = image.Entry + bias;
+        if (interp is not null)
+        {
+            var (low, high) = ProgramLoader.Span(interp);
+            interpBase = mm.FindFree(high - low);
+            ProgramLoader.MapSegments(mm, interp, interpBase - low);
+            entry = interp.Entry + interpBase - low;
+        }
+
+        mm.BrkStart = mm.Brk = end2;
+        var sp = ProgramLoader.BuildStack(mm, new ProgramLoader.StackInfo(
+            args,
+            envp,
+            path,
+            ProgramLoader.PhdrAddress(image, bias),
+            (ulong)image.Headers.Count,
+            image.Entry + bias,
+            interpBase,
+            CpuFeatures.Query(1, 0).Edx,
+            0,
+            0,
+            0));
+
+        // The point of no return: the other threads end, the old image goes.
+        EndOtherThreads(task);
+        var old = group.Mm;
+        group.Mm = mm;
+        old.Release();
+        group.Handlers = group.Handlers.Clone();
+        group.Handlers.ResetForExec();
+
+        var fds = group.Fds.Clone();
+        group.Fds.Release();
+        group.Fds = fds;
+        fds.CloseOnExec();
+
+        group.ExePath = guestPath;
+        var name = PathNames.FileName(guestPath);
+        group.Comm = name.Length > 15 ? name[..15] : name;
+        group.Argv = args;
+        group.Envp = envp;
+        task.AltStackDisabled = true;
+        task.AltStackBase = task.AltStackSize = 0;
+        task.ClearChildTid = 0;
+        task.RobustListHead = 0;
+        group.VforkDone?.Set();
+        group.VforkDone = null;
+
+        // x86-64 psABI process entry: RSP at argc, RDX = 0 (no rtld_fini for static
+        // programs; glibc hands it to atexit), every other register zero.
+        var cpu = task.Cpu;
+        cpu.SwitchMemory(mm.Memory);
+        cpu.Regs = default;
+        cpu.Xmm = default;
+        cpu.Rflags = 0x202;
+        cpu.Mxcsr = 0x1F80;
+        cpu[Reg.Rsp] = sp;
+        cpu.Rip = entry;
+        error = null;
+        return Errno.None;
+    }
+
+    /// <summary>de_thread: every other thread of the group exits before the new program starts.</summary>
+    private static void EndOtherThreads(Task task)
+    {
+        foreach (var other in task.Group.Tasks())
+        {
+            if (other != task)
+            {
+                other.Kill();
+            }
+        }
+
+        foreach (var other in task.Group.Tasks())
+        {
+            if (other != task)
+            {
+                other.Join();
+            }
+        }
+    }
+
+    private Errno ReadExecutable(string guestPath, out byte[] bytes, out string? error)
+    {
+        bytes = Array.Empty<byte>();
+        var errno = Root.Stat(guestPath, followSymlink: true, out var st);
+        if (errno != Errno.None)
+        {
+            error = errno == Errno.ENOENT ? "no such file or directory" : $"cannot open ({errno})";
+            return errno;
+        }
+
+        // execve(2): EACCES for a directory, a non-regular file, or one without execute permission.
+        if (!st.IsRegular || (st.Mode & 0x49) == 0)
+        {
+            error = st.IsDirectory ? "is a directory" : !st.IsRegular ? "not a regular file" : "permission denied";
+            return Errno.EACCES;
+        }
+
+        errno = Root.Open(guestPath, OpenFlags.ReadOnly, 0, out var file);
+        if (errno != Errno.None || file is null)
+        {
+            error = $"cannot open ({errno})";
+            return errno;
+        }
+
+        try
+        {
+            var buffer = new byte[st.Size];
+            long done = 0;
+            while (done < buffer.Length)
+            {
+                var n = file.ReadAt(buffer.AsSpan((int)done), done);
+                if (n <= 0)
+                {
+                    break;
+                }
+
+                done += n;
+            }
+
+            bytes = done == buffer.Length ? buffer : buffer[..(int)done];
+            error = null;
+            return Errno.None;
+        }
+        finally
+        {
+            file.Release();
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using UserModeOS.Kernel.Sched;
+using UserModeOS.Kernel.Vfs;
+
+namespace UserModeOS.Kernel.Ipc;
+
+/// <summary>
+/// A pipe's buffer (pipe(7)): 64 KiB by default, writes of up to PIPE_BUF bytes are atomic,
+/// readers see end of file once the last writer is gone, writers get EPIPE and SIGPIPE
+/// once the last reader is.
+/// </summary>
+public sealed class Pipe
+{
+    public const int PipeBuf = 4096;
+    public const int DefaultCapacity = 64 * 1024;
+
+    private static long _lastInode;
+
+    private readonly byte[] _buffer = new byte[DefaultCapacity];
+    private int _start;
+    private int _count;
+
+    public Pipe()
+    {
+        Inode = (ulong)Interlocked.Increment(ref _lastInode);
+    }
+
+    /// <summary>Woken when data, space, readers or writers change.</summary>
+    public WaitQueue Queue { get; } = new();
+
+    public ulong Inode { get; }
+
+    internal int Readers;
+    internal int Writers;
+
+    public int Available
+    {
+        get
+        {
+            lock (Queue.SyncRoot)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>The two ends: read (fd[0]) and write (fd[1]).</summary>
+    public static (OpenFile Read, OpenFile Write) Create(int statusFlags)
+    {
+        var pipe = new Pipe { Readers = 1, Writers = 1 };
+        return (new PipeEnd(pipe, OpenFlags.ReadOnly | statusFlags), new PipeEnd(pipe, OpenFlags.WriteOnly | statusFlags));
+    }
+
+    internal long Read(Task task, Span<byte> buffer, bool nonBlocking)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        lock (Queue.SyncRoot)
+        {
+            if (_count == 0)
+            {
+                if (Writers == 0)
+                {
+                    return 0;
+                }
+
+                if (nonBlocking)
+                {
+                    return -(long)Errno.EAGAIN;
+                }
+
+                var r = Queue.Wait(task, () => _count > 0 || Writers == 0);
+                if (r != 0)
+                {
+                    return r;
+                }
+
+                if (_count == 0)
+                {
+                    return 0;
+                }
+            }
+
+            var n = Math.Min(buffer.Length, _count);
+            var first = Math.Min(n, _buffer.Length - _start);
+            _buffer.AsSpan(_start, first).CopyTo(buffer);
+            _buffer.AsSpan(0, n - first).CopyTo(buffer[first..]);
+            _start = (_start + n) % _buffer.Length;
+            _count -= n;
+            Queue.WakeAll();
+            return n;
+        }
+    }
+
+    internal long Write(Task task, ReadOnlySpan<byte> data, bool nonBlocking)
+    {
+        if (data.IsEmpty)
+        {
+            return 0;
+        }
+
+        lock (Queue.SyncRoot)
+        {
+            var written = 0;
+            var atomic = data.Length <= PipeBuf;
+            while (written < data.Length)
+            {
+                if (Readers == 0)
+                {
+                    task.Kernel.SendSignal(task, SigInfo.FromUser(Signals.SIGPIPE, SigInfo.SiUser, task.Group.Pid));
+                    return written > 0 ? written : -(long)Errno.EPIPE;
+                }
+
+                var free = _buffer.Length - _count;
+                var need = atomic ? data.Length : 1;
+                if (free < need)
+                {
+                    if (nonBlocking)
+                    {
+                        return written > 0 ? written : -(long)Errno.EAGAIN;
+                    }
+
+                    var r = Queue.Wait(task, () => _buffer.Length - _count >= need || Readers == 0);
+                    if (r != 0)
+                    {
+                        return written > 0 ? written : r;
+                    }
+
+                    continue;
+                }
+
+                var n = Math.Min(free, data.Length - written);
+                var end = (_start + _count) % _buffer.Length;
+                var first = Math.Min(n, _buffer.Length - end);
+                data.Slice(written, first).CopyTo(_buffer.AsSpan(end));
+                data.Slice(written + first, n - first).CopyTo(_buffer);
+                _count += n;
+                written += n;
+                Queue.WakeAll();
+            }
+
+            return written;
+        }
+    }
+
+    internal int PollFor(bool readEnd)
+    {
+        lock (Queue.SyncRoot)
+        {
+            if (readEnd)
+            {
+                var events = _count > 0 ? PollEvents.In | PollEvents.RdNorm : 0;
+                return Writers == 0 ? events | PollEvents.Hup : events;
+            }
+
+            if (Readers == 0)
+            {
+                return PollEvents.Err;
+            }
+
+            return _buffer.Length - _count >= PipeBuf ? PollEvents.Out | PollEvents.WrNorm : 0;
+        }
+    }
+
+    internal void CloseEnd(bool readEnd)
+    {
+        lock (Queue.SyncRoot)
+        {
+            if (readEnd)
+            {
+                Readers--;
+            }
+            else
+            {
+                Writers--;
+            }
+        }
+
+        Queue.WakeAll();
+    }
+}
+
+/// <summary>One end of a pipe as an open file description.</summary>
+public sealed class PipeEnd : OpenFile
+{
+    private readonly Pipe _pipe;
+    private readonly bool _readEnd;
+
+    internal PipeEnd(Pipe pipe, int flags)
+        : base($"pipe:[{pipe.Inode}]", flags)
+    {
+        _pipe = pipe;
+        _readEnd = (flags & OpenFlags.AccessMode) == OpenFlags.ReadOnly;
+    }
+
+    private bool NonBlocking => (Flags & OpenFlags.NonBlock) != 0;
+
+    public override long Read(Task task, Span<byte> buffer) =>
+        _readEnd ? _pipe.Read(task, buffer, NonBlocking) : -(long)Errno.EBADF;
+
+    public override long Write(Task task, ReadOnlySpan<byte> data) =>
+        _readEnd ? -(long)Errno.EBADF : _pipe.Write(task, data, NonBlocking);
+
+    public override int Poll() => _pipe.PollFor(_readEnd);
+
+    public override WaitQueue PollQueue => _pipe.Queue;
+
+    public override Errno Stat(out StatInfo stat)
+    {
+        stat = new StatInfo { Mode = InodeMode.Fifo | 0x180, Links = 1, BlockSize = 4096, Inode = _pipe.Inode, Device = 0xC };
+        return Errno.None;
+    }
+
+    public override long Ioctl(Task task, uint request, ulong argument)
+    {
+        const uint Fionread = 0x541B;
+        if (request != Fionread)
+        {
+            return -(long)Errno.ENOTTY;
+        }
+
+        Span<byte> b = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b, _pipe.Available);
+        return task.CopyOut(argument, b) ? 0 : -(long)Errno.EFAULT;
+    }
+
+    protected override void Close() => _pipe.CloseEnd(_readEnd);
+}

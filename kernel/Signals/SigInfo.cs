@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+
+namespace UserModeOS.Kernel;
+
+/// <summary>Which union member of siginfo_t a <see cref="SigInfo"/> fills.</summary>
+public enum SigInfoLayout
+{
+    /// <summary>si_pid, si_uid (kill, tkill, sigqueue with si_value).</summary>
+    Kill,
+
+    /// <summary>si_addr (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP).</summary>
+    Fault,
+
+    /// <summary>si_pid, si_uid, si_status, si_utime, si_stime (SIGCHLD).</summary>
+    Child,
+
+    /// <summary>si_tid, si_overrun, si_value (POSIX timers, ITIMER_REAL).</summary>
+    Timer,
+}
+
+/// <summary>
+/// One queued signal with the information siginfo_t carries (sigaction(2)). Written to the
+/// guest as the 128-byte x86-64 siginfo_t.
+/// </summary>
+public sealed class SigInfo
+{
+    public const int Size = 128;
+
+    public const int SiUser = 0, SiKernel = 0x80, SiQueue = -1, SiTimer = -2, SiTkill = -6;
+    public const int SegvMapErr = 1, SegvAccErr = 2, IllIllOpc = 1, FpeIntDiv = 1, TrapBrkpt = 1, BusAdrErr = 2;
+    public const int CldExited = 1, CldKilled = 2, CldDumped = 3, CldStopped = 5, CldContinued = 6;
+
+    public int Signo { get; init; }
+    public int Code { get; init; }
+    public SigInfoLayout Layout { get; init; }
+    public int Pid { get; init; }
+    public uint Uid { get; init; }
+    public int Status { get; init; }
+    public ulong Address { get; init; }
+    public ulong Value { get; init; }
+
+    /// <summary>The caller's own siginfo bytes (rt_sigqueueinfo), used as given apart from si_signo.</summary>
+    public byte[]? Raw { get; init; }
+
+    public static SigInfo FromUser(int signo, int code, int pid) =>
+        new() { Signo = signo, Code = code, Layout = SigInfoLayout.Kill, Pid = pid };
+
+    public static SigInfo FromKernel(int signo) => new() { Signo = signo, Code = SiKernel, Layout = SigInfoLayout.Kill };
+
+    public static SigInfo Fault(int signo, int code, ulong address) =>
+        new() { Signo = signo, Code = code, Layout = SigInfoLayout.Fault, Address = address };
+
+    public void Write(Span<byte> b)
+    {
+        b[..Size].Clear();
+        if (Raw is not null)
+        {
+            Raw.AsSpan(0, Math.Min(Raw.Length, Size)).CopyTo(b);
+            BinaryPrimitives.WriteInt32LittleEndian(b, Signo);
+            return;
+        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(b, Signo);
+        BinaryPrimitives.WriteInt32LittleEndian(b[8..], Code);
+        switch (Layout)
+        {
+            case SigInfoLayout.Fault:
+                BinaryPrimitives.WriteUInt64LittleEndian(b[16..], Address);
+                break;
+            case SigInfoLayout.Child:
+                BinaryPrimitives.WriteInt32LittleEndian(b[16..], Pid);
+                BinaryPrimitives.WriteUInt32LittleEndian(b[20..], Uid);
+                BinaryPrimitives.WriteInt32LittleEndian(b[24..], Status);
+                break;
+            case SigInfoLayout.Timer:
+                BinaryPrimitives.WriteInt32LittleEndian(b[16..], Pid);
+                BinaryPrimitives.WriteUInt64LittleEndian(b[24..], Value);
+                break;
+            default:
+                BinaryPrimitives.WriteInt32LittleEndian(b[16..], Pid);
+                BinaryPrimitives.WriteUInt32LittleEndian(b[20..], Uid);
+                BinaryPrimitives.WriteUInt64LittleEndian(b[24..], Value);
+                break;
+        }
+    }
+}
