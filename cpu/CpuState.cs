@@ -36,7 +36,7 @@ public sealed unsafe partial class CpuState
     /// <summary>The address space this CPU runs in; set a new one on execve.</summary>
     public GuestMemory Memory { get; private set; }
 
-    /// <summary>Where one-time diagnostics (an unimplemented instruction) are reported.</summary>
+    /// <summary>Where diagnostics (an unimplemented instruction) are reported.</summary>
     public ICpuLog? Log { get; }
 
     /// <summary>Why the last <see cref="Run"/> returned.</summary>
@@ -206,10 +206,17 @@ public sealed unsafe partial class CpuState
     internal ulong Ea(Op* op)
     {
         ref var r = ref Unsafe.As<RegisterFile, byte>(ref Regs);
-        return Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, op->Base))
-            + (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, op->Index)) << op->Scale)
-            + Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, op->Seg))
+        var scale = op->Scale;
+        var a = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, op->Base))
+            + (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, op->Index)) << (scale & 3))
             + (ulong)op->Disp;
+        if (scale >= Operands.Address32)
+        {
+            // A 67h prefix: the address wraps at 4 GiB before the segment base is added.
+            a = (uint)a;
+        }
+
+        return a + Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, op->Seg));
     }
 
     /// <summary>The register file as bytes, addressed by the offsets in <see cref="Op"/>.</summary>
@@ -226,8 +233,12 @@ public sealed unsafe partial class CpuState
     internal ref UInt128 XmmReg(int n) => ref Unsafe.Add(ref Unsafe.As<XmmFile, UInt128>(ref Xmm), n);
 }
 
-/// <summary>Where the CPU reports one-time diagnostics; the kernel routes them to its log.</summary>
+/// <summary>Where the CPU reports diagnostics; the kernel routes them to its log.</summary>
 public interface ICpuLog
 {
-    void Warn(string message);
+    /// <summary>
+    /// An instruction raised #UD. <paramref name="bytes"/> (hex) identifies the encoding, so
+    /// the log can report each one once; <paramref name="message"/> says where and what.
+    /// </summary>
+    void InvalidInstruction(string bytes, string message);
 }

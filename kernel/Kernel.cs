@@ -72,7 +72,16 @@ public sealed partial class Kernel : ICpuLog
         }
     }
 
-    void ICpuLog.Warn(string message) => Log.Warn(message);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _reportedInstructions = new();
+
+    /// <summary>Each unimplemented or invalid encoding is reported once per instance.</summary>
+    void ICpuLog.InvalidInstruction(string bytes, string message)
+    {
+        if (_reportedInstructions.TryAdd(bytes, true))
+        {
+            Log.Warn(message);
+        }
+    }
 
     public ThreadGroup? FindProcess(int pid)
     {

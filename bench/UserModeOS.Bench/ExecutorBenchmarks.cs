@@ -141,6 +141,6 @@ public class ExecutorBenchmarks : IDisposable
 
     private sealed class ConsoleLog : ICpuLog
     {
-        public void Warn(string message) => Console.WriteLine($"// cpu: {message}");
+        public void InvalidInstruction(string bytes, string message) => Console.WriteLine($"// cpu: {message}");
     }
 }

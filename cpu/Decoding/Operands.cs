@@ -20,8 +20,9 @@ internal static class Operands
     public static byte Xmm(Register r) => (byte)(r - Register.XMM0);
 
     /// <summary>
-    /// Fills the memory operand fields. False for forms we do not run: 32-bit address size,
-    /// and segment overrides other than FS and GS (which have no base in 64-bit mode).
+    /// Fills the memory operand fields. With a 67h prefix (32-bit address size) the address
+    /// is truncated to 32 bits before the FS/GS base is added. False for segment overrides
+    /// other than FS and GS, which cannot appear with a base in 64-bit mode anyway.
     /// </summary>
     public static bool Mem(in Instruction insn, ref Op op)
     {
@@ -31,39 +32,35 @@ internal static class Operands
             Register.GS => RegSlot.GsBase,
             _ => RegSlot.Zero,
         };
+        var b = insn.MemoryBase;
+        var x = insn.MemoryIndex;
+        // Iced reports a 4-byte displacement size only under 32-bit address size.
+        var address32 = b.IsGPR32() || x.IsGPR32() || b == Register.EIP ||
+            (b == Register.None && x == Register.None && insn.MemoryDisplSize == 4);
         if (insn.IsIPRelativeMemoryOperand)
         {
-            if (insn.MemoryBase == Register.EIP)
-            {
-                return false;
-            }
-
             op.Base = RegSlot.Zero;
             op.Index = RegSlot.Zero;
-            op.Scale = 0;
+            op.Scale = (byte)(address32 ? Address32 : 0);
             op.Disp = (long)insn.IPRelativeMemoryAddress;
             return true;
         }
 
-        var b = insn.MemoryBase;
-        var x = insn.MemoryIndex;
-        if (b.IsGPR32() || x.IsGPR32())
-        {
-            return false;
-        }
-
         op.Base = b == Register.None ? (byte)RegSlot.Zero : Gpr(b);
         op.Index = x == Register.None ? (byte)RegSlot.Zero : Gpr(x);
-        op.Scale = insn.MemoryIndexScale switch
+        op.Scale = (byte)((insn.MemoryIndexScale switch
         {
             1 => 0,
             2 => 1,
             4 => 2,
             _ => 3,
-        };
-        op.Disp = (long)insn.MemoryDisplacement64;
+        }) | (address32 ? Address32 : 0));
+        op.Disp = address32 ? (long)(uint)insn.MemoryDisplacement32 : (long)insn.MemoryDisplacement64;
         return true;
     }
+
+    /// <summary>Flag in <see cref="Op.Scale"/>: the 67h prefix made the effective address 32 bits wide.</summary>
+    public const int Address32 = 4;
 
     /// <summary>Operand size in bytes of a general register.</summary>
     public static int Size(Register r) => r.GetSize();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Iced.Intel;
 using UserModeOS.Cpu.Decoding;
 
@@ -7,8 +6,6 @@ namespace UserModeOS.Cpu.Instructions;
 /// <summary>The ops every block builder uses: leaving a block and the undefined instruction.</summary>
 internal static unsafe class CoreOps
 {
-    private static readonly ConcurrentDictionary<string, bool> Reported = new();
-
     /// <summary>Ends a block that did not end in a branch: continue at the next instruction.</summary>
     public static int FallThrough(CpuState c, Op* op)
     {
@@ -16,7 +13,7 @@ internal static unsafe class CoreOps
         return 1;
     }
 
-    /// <summary>#UD: an invalid or not yet implemented instruction. Logged once per encoding.</summary>
+    /// <summary>#UD: an invalid or not yet implemented instruction, reported with its bytes and disassembly.</summary>
     public static int Undefined(CpuState c, Op* op)
     {
         if (c.Log is { } log)
@@ -31,11 +28,8 @@ internal static unsafe class CoreOps
             var decoder = Decoder.Create(64, new ByteArrayCodeReader(bytes, 0, n), op->Rip);
             decoder.Decode(out var insn);
             var raw = Convert.ToHexString(bytes, 0, Math.Max(insn.Length, 1));
-            if (Reported.TryAdd(raw, true))
-            {
-                var what = insn.IsInvalid ? "invalid instruction" : $"unimplemented instruction '{insn}' ({insn.Code})";
-                log.Warn($"{what} at 0x{op->Rip:x}: bytes {raw}; delivering SIGILL");
-            }
+            var what = insn.IsInvalid ? "invalid instruction" : $"unimplemented instruction '{insn}' ({insn.Code})";
+            log.InvalidInstruction(raw, $"{what} at 0x{op->Rip:x}: bytes {raw}; delivering SIGILL");
         }
 
         return c.ExitAt(op, ExitReason.InvalidOpcode);

@@ -128,4 +128,8 @@ public sealed class GuestProcess
 
     /// <summary>The raw wait(2) status once exited.</summary>
     public int WaitStatus => _group.ExitStatus;
+
+    /// <summary>Sends a signal to the process, as kill(2) from outside the box would (SIGKILL = 9 by default).</summary>
+    public void Kill(int signal = UserModeOS.Kernel.Signals.SIGKILL) =>
+        _group.Kernel.SendSignal(_group, UserModeOS.Kernel.SigInfo.FromUser(signal, UserModeOS.Kernel.SigInfo.SiUser, 0));
 }

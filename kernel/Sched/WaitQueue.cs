@@ -49,7 +49,9 @@ public sealed class WaitQueue
                         return -(int)Errno.ETIMEDOUT;
                     }
 
+                    task?.BlockBegin();
                     Monitor.Wait(_lock, ms);
+                    task?.BlockEnd();
                 }
             }
             finally

@@ -52,6 +52,12 @@ public sealed partial class Task
     /// <summary>Delivers pending signals before returning to guest code.</summary>
     private void DeliverSignals()
     {
+        // The common case after a syscall: nothing to deliver, nothing to restart.
+        if (((Pending.Mask | Group.SharedPending.Mask) & ~SignalMask) == 0 && PendingRestart == 0 && SavedSignalMask is null)
+        {
+            return;
+        }
+
         var handlerRan = false;
         while (!_exitRequested && !Group.IsExiting && Group.State != ProcessState.Stopped)
         {

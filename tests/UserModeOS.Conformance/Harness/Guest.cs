@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using UserModeOS.Hosting;
 
 namespace UserModeOS.Conformance.Harness;
@@ -59,9 +58,9 @@ public static class Guest
         var wait = process.WaitForExitAsync();
         if (!wait.Wait(limit))
         {
-            var killed = TryKill(process);
+            process.Kill();
             var partial = new RunResult(-1, stdout.ToArray(), stderr.ToArray()) { UmosLog = log.ToString(), Elapsed = watch.Elapsed };
-            Assert.Fail($"guest `{string.Join(' ', argv)}` did not exit within {limit.TotalSeconds} s{(killed ? " (killed)" : "")}\n"
+            Assert.Fail($"guest `{string.Join(' ', argv)}` did not exit within {limit.TotalSeconds} s (killed)\n"
                 + $"stdout so far: {Text.Escape(partial.StdoutText, 500)}\n{partial.Describe()}");
         }
 
@@ -82,31 +81,6 @@ public static class Guest
         }
 
         return result;
-    }
-
-    /// <summary>
-    /// Ends a runaway guest so it does not keep a host core busy for the rest of the run.
-    /// The embedding API has no GuestProcess.Kill() yet: this reaches the kernel's thread
-    /// group by reflection and starts its exit as if killed by SIGKILL; false if that failed.
-    /// </summary>
-    internal static bool TryKill(GuestProcess process)
-    {
-        try
-        {
-            var group = typeof(GuestProcess).GetField("_group", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(process);
-            var exit = group?.GetType().GetMethod("Exit", BindingFlags.Public | BindingFlags.Instance, [typeof(int)]);
-            if (exit is null)
-            {
-                return false;
-            }
-
-            exit.Invoke(group, [9]); // wait status of "killed by SIGKILL"
-            return true;
-        }
-        catch (Exception e) when (e is TargetInvocationException or MemberAccessException or ArgumentException)
-        {
-            return false;
-        }
     }
 
     /// <summary>A thread-safe in-memory sink for the guest's output.</summary>

@@ -125,7 +125,7 @@ internal sealed class Emulator : IDisposable, ICpuLog
         }
     }
 
-    void ICpuLog.Warn(string message)
+    void ICpuLog.InvalidInstruction(string bytes, string message)
     {
         lock (_warnings)
         {
