@@ -7,7 +7,8 @@ namespace UserModeOS.Kernel;
 /// <summary>What a kernel instance is built from: its root filesystem, its syscall layer and its ports.</summary>
 public sealed class KernelConfig
 {
-    public required IHostFileSystem Root { get; init; }
+    /// <summary>The instance's VFS, with its mounts ("/" at least) already in place.</summary>
+    public required VirtualFileSystem Vfs { get; init; }
     public required ISyscallDispatcher Syscalls { get; init; }
     public required IKernelLog Log { get; init; }
 
@@ -53,7 +54,7 @@ public sealed partial class Kernel : ICpuLog
     public KernelConfig Config { get; }
     public IKernelLog Log => Config.Log;
     public ISyscallDispatcher Syscalls => Config.Syscalls;
-    public IHostFileSystem Root => Config.Root;
+    public VirtualFileSystem Vfs => Config.Vfs;
     public DateTimeOffset BootTime { get; }
     public Futexes Futexes { get; } = new();
 

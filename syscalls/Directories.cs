@@ -39,6 +39,38 @@ internal static unsafe class Directories
         t.Add(Nr.Symlinkat, &Symlinkat, Arg.Str, Arg.Fd, Arg.Str);
         t.Add(Nr.Link, &Link, Arg.Str, Arg.Str);
         t.Add(Nr.Linkat, &Linkat, Arg.Fd, Arg.Str, Arg.Fd, Arg.Str, Arg.Hex);
+        t.Add(Nr.Mknod, &Mknod, Arg.Str, Arg.Hex, Arg.Hex);
+        t.Add(Nr.Mknodat, &Mknodat, Arg.Fd, Arg.Str, Arg.Hex, Arg.Hex);
+    }
+
+    private static long Mknod(Task t, in SyscallArgs a) => DoMknod(t, FileOpen.AtFdCwd, a.A0, (uint)a.A1, a.A2);
+
+    private static long Mknodat(Task t, in SyscallArgs a) => DoMknod(t, (int)a.A0, a.A1, (uint)a.A2, a.A3);
+
+    /// <summary>mknod(2): a type of 0 means a regular file; directories and unknown types are EINVAL (EPERM for a directory).</summary>
+    private static long DoMknod(Task t, int dirfd, ulong pathAddress, uint mode, ulong device)
+    {
+        var type = mode & InodeMode.TypeMask;
+        if (type == 0)
+        {
+            mode |= InodeMode.Regular;
+        }
+        else if (type == InodeMode.Directory)
+        {
+            return Errors.Fail(Errno.EPERM);
+        }
+        else if (type is not (InodeMode.Regular or InodeMode.Char or InodeMode.Block or InodeMode.Fifo or InodeMode.Socket))
+        {
+            return Errors.EINVAL;
+        }
+
+        var e = FileOpen.ReadAndResolve(t, dirfd, pathAddress, out var path);
+        if (e == Errno.None)
+        {
+            e = t.Kernel.Vfs.MakeNode(t, path, (mode & InodeMode.TypeMask) | (mode & 0xFFF & ~t.Group.Umask), device);
+        }
+
+        return e == Errno.None ? 0 : Errors.Fail(e);
     }
 
     // ---------------------------------------------------------------- working directory
@@ -55,6 +87,7 @@ internal static unsafe class Directories
         return t.CopyOut(a.A0, bytes) ? bytes.Length : Errors.EFAULT;
     }
 
+    /// <summary>chdir(2): the cwd becomes the canonical path the walk reaches (symlinks resolved, as getcwd then shows).</summary>
     private static long Chdir(Task t, in SyscallArgs a)
     {
         var e = FileOpen.ReadAndResolve(t, FileOpen.AtFdCwd, a.A0, out var path);
@@ -63,26 +96,20 @@ internal static unsafe class Directories
             return Errors.Fail(e);
         }
 
-        var target = FileOpen.MagicLink(t, path, out e, out _);
-        if (e != Errno.None)
+        e = t.Kernel.Vfs.Walk(t, path, WalkFlags.Follow, out var r);
+        if (e == Errno.None && (!r.Exists || r.MagicFile is not null))
         {
-            return Errors.Fail(e);
+            e = r.Exists ? Errno.ENOTDIR : Errno.ENOENT;
         }
 
-        if (target is not null && target.StartsWith('/'))
-        {
-            path = target;
-        }
-
-        e = t.Kernel.Root.Stat(path, followSymlink: true, out var st);
-        if (e == Errno.None && !st.IsDirectory)
+        if (e == Errno.None && !r.Stat.IsDirectory)
         {
             e = Errno.ENOTDIR;
         }
 
         if (e == Errno.None)
         {
-            e = t.Kernel.Root.Access(path, XOk);
+            e = r.FileSystem.Access(r.Relative, XOk, effectiveIds: false);
         }
 
         if (e != Errno.None)
@@ -90,7 +117,7 @@ internal static unsafe class Directories
             return Errors.Fail(e);
         }
 
-        t.Group.Cwd = PathNames.Normalize("/", path);
+        t.Group.Cwd = r.Path;
         return 0;
     }
 
@@ -204,7 +231,7 @@ internal static unsafe class Directories
                 return Errors.ENOENT;
             }
 
-            e = t.Kernel.Root.ReadLink(FileOpen.PathOf(file), out target);
+            e = t.Kernel.Vfs.ReadLink(t, FileOpen.PathOf(file), out target);
         }
         else
         {
@@ -214,18 +241,7 @@ internal static unsafe class Directories
                 return Errors.Fail(e);
             }
 
-            if (ProcSelf(t, resolved) is { } self)
-            {
-                target = self;
-            }
-            else if (FileOpen.MagicLink(t, resolved, out e, out _) is { } magic)
-            {
-                target = magic;
-            }
-            else
-            {
-                e = t.Kernel.Root.ReadLink(resolved, out target);
-            }
+            e = t.Kernel.Vfs.ReadLink(t, resolved, out target);
         }
 
         if (e != Errno.None)
@@ -237,14 +253,6 @@ internal static unsafe class Directories
         var n = Math.Min(bytes.Length, size);
         return t.CopyOut(buffer, bytes.AsSpan(0, n)) ? n : Errors.EFAULT;
     }
-
-    /// <summary>The targets of /proc/self and /proc/thread-self: this process's own pid directory.</summary>
-    private static string? ProcSelf(Task t, string path) => path switch
-    {
-        "/proc/self" => t.Group.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "/proc/thread-self" => FormattableString.Invariant($"{t.Group.Pid}/task/{t.Tid}"),
-        _ => null,
-    };
 
     private static long Symlink(Task t, in SyscallArgs a) => DoSymlink(t, a.A0, FileOpen.AtFdCwd, a.A1);
 
@@ -264,7 +272,7 @@ internal static unsafe class Directories
             e = FileOpen.ReadAndResolve(t, dirfd, linkAddress, out var link);
             if (e == Errno.None)
             {
-                e = t.Kernel.Root.Symlink(target, link);
+                e = t.Kernel.Vfs.Symlink(t, target, link);
             }
         }
 
@@ -282,7 +290,7 @@ internal static unsafe class Directories
         var e = FileOpen.ReadAndResolve(t, dirfd, pathAddress, out var path);
         if (e == Errno.None)
         {
-            e = path == "/" ? Errno.EEXIST : t.Kernel.Root.MakeDirectory(path, mode & MkdirModeMask & ~t.Group.Umask);
+            e = t.Kernel.Vfs.MakeDirectory(t, path, mode & MkdirModeMask & ~t.Group.Umask);
         }
 
         return e == Errno.None ? 0 : Errors.Fail(e);
@@ -327,17 +335,13 @@ internal static unsafe class Directories
                 return Errors.Fail(Errno.ENOTEMPTY);
             }
 
-            if (path == "/")
-            {
-                return Errors.Fail(Errno.EBUSY);
-            }
         }
-        else if (last is "." or ".." || path == "/")
+        else if (last is "." or "..")
         {
             return Errors.Fail(Errno.EISDIR);
         }
 
-        e = t.Kernel.Root.Unlink(path, removeDirectory);
+        e = t.Kernel.Vfs.Unlink(t, path, removeDirectory);
         return e == Errno.None ? 0 : Errors.Fail(e);
     }
 
@@ -380,13 +384,12 @@ internal static unsafe class Directories
         }
 
         // do_renameat2(): "." , ".." and "/" cannot be renamed or replaced.
-        if (FileOpen.LastComponent(oldRaw) is "." or ".." || FileOpen.LastComponent(newRaw) is "." or ".." ||
-            oldPath == "/" || newPath == "/")
+        if (FileOpen.LastComponent(oldRaw) is "." or ".." || FileOpen.LastComponent(newRaw) is "." or "..")
         {
             return Errors.Fail(Errno.EBUSY);
         }
 
-        e = t.Kernel.Root.Rename(oldPath, newPath, flags);
+        e = t.Kernel.Vfs.Rename(t, oldPath, newPath, flags);
         return e == Errno.None ? 0 : Errors.Fail(e);
     }
 
@@ -427,7 +430,7 @@ internal static unsafe class Directories
 
         if (e == Errno.None)
         {
-            e = t.Kernel.Root.Link(oldPath, newPath, follow);
+            e = t.Kernel.Vfs.Link(t, oldPath, newPath, follow);
         }
 
         return e == Errno.None ? 0 : Errors.Fail(e);

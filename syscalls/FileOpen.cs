@@ -118,13 +118,13 @@ internal static unsafe class FileOpen
         return Errno.None;
     }
 
-    /// <summary>The normalised guest path an open file was opened by.</summary>
-    public static string PathOf(OpenFile file) => PathNames.Normalize("/", file.Path);
+    /// <summary>The canonical guest path an open file was opened by.</summary>
+    public static string PathOf(OpenFile file) => file.Path.StartsWith('/') ? file.Path : PathNames.Normalize("/", file.Path);
 
     /// <summary>
-    /// Resolves a non-empty path argument to the absolute guest path the host port gets.
-    /// A trailing "/" (or a final "." or "..") is kept as a trailing "/", so the host demands a
-    /// directory there as Linux does; "." and ".." are otherwise folded lexically.
+    /// Makes a non-empty path argument absolute against the cwd or the directory
+    /// <paramref name="dirfd"/> is open on (both canonical guest paths), for the VFS to walk:
+    /// nothing is folded here, so ".." and symlinks are resolved by the walk as Linux does.
     /// </summary>
     public static Errno Resolve(Task t, int dirfd, string path, out string resolved)
     {
@@ -144,12 +144,7 @@ internal static unsafe class FileOpen
             }
         }
 
-        resolved = PathNames.Normalize(directory, path);
-        if (resolved != "/" && NamesDirectory(path))
-        {
-            resolved += "/";
-        }
-
+        resolved = VirtualFileSystem.Join(directory, path);
         return Errno.None;
     }
 
@@ -160,11 +155,6 @@ internal static unsafe class FileOpen
         var e = ReadPath(t, address, out var path);
         return e != Errno.None ? e : Resolve(t, dirfd, path, out resolved);
     }
-
-    /// <summary>True when the path's last component must be a directory: it ends in "/", "/." or "/..".</summary>
-    private static bool NamesDirectory(string path) =>
-        path.EndsWith('/') || path == "." || path == ".." || path.EndsWith("/.", StringComparison.Ordinal) ||
-        path.EndsWith("/..", StringComparison.Ordinal);
 
     /// <summary>The last component of the path as the guest wrote it ("." for "a/b/.").</summary>
     public static string LastComponent(string path) => path.TrimEnd('/') is var p && p.LastIndexOf('/') is var i && i >= 0 ? p[(i + 1)..] : path.TrimEnd('/');
@@ -273,37 +263,15 @@ internal static unsafe class FileOpen
         var creates = (flags & OpenFlags.Create) != 0 || (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile;
         var finalMode = creates ? mode & AllPermissions & ~t.Group.Umask : 0;
 
-        OpenFile? file;
-        var magic = MagicLink(t, resolved, out e, out var magicFile);
-        if (e != Errno.None)
+        e = t.Kernel.Vfs.Open(t, resolved, flags & ~OpenFlags.CloseOnExec, finalMode, out var file, out var shared);
+        if (e != Errno.None || file is null)
         {
-            return Errors.Fail(e);
+            return Errors.Fail(e == Errno.None ? Errno.EIO : e);
         }
 
-        if (magic is not null && (flags & (OpenFlags.NoFollow | OpenFlags.Path)) == OpenFlags.NoFollow)
+        // A pipe reopened through /proc/self/fd shares its description; anything else is a new one.
+        if (!shared)
         {
-            return Errors.Fail(Errno.ELOOP);
-        }
-
-        if (magicFile is not null && !magic!.StartsWith('/'))
-        {
-            // An fd with no path (a pipe): reopening it reaches the same object.
-            magicFile.AddReference();
-            file = magicFile;
-        }
-        else
-        {
-            if (magic is not null && (flags & OpenFlags.NoFollow) == 0)
-            {
-                resolved = PathNames.Normalize("/", magic);
-            }
-
-            e = t.Kernel.Root.Open(resolved, flags & ~OpenFlags.CloseOnExec, finalMode, out file);
-            if (e != Errno.None || file is null)
-            {
-                return Errors.Fail(e == Errno.None ? Errno.EIO : e);
-            }
-
             file.Flags = DescriptionFlags(flags);
         }
 

@@ -40,35 +40,59 @@ internal static unsafe class FileStat
         t.Add(Nr.Truncate, &Truncate, Arg.Str, Arg.Int);
         t.Add(Nr.Ftruncate, &Ftruncate, Arg.Fd, Arg.Int);
         t.Add(Nr.Utimensat, &Utimensat, Arg.Fd, Arg.Str, Arg.Ptr, Arg.Hex);
+        t.Add(Nr.Statfs, &Statfs, Arg.Str, Arg.Ptr);
+        t.Add(Nr.Fstatfs, &Fstatfs, Arg.Fd, Arg.Ptr);
+    }
+
+    // ---------------------------------------------------------------- statfs
+
+    private static long CopyOutStatFs(Task t, Errno e, in StatFsInfo info, ulong address)
+    {
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        Span<byte> b = stackalloc byte[StatFsInfo.Size];
+        info.Write(b);
+        return t.CopyOut(address, b) ? 0 : Errors.EFAULT;
+    }
+
+    private static long Statfs(Task t, in SyscallArgs a)
+    {
+        var e = FileOpen.ReadAndResolve(t, FileOpen.AtFdCwd, a.A0, out var path);
+        StatFsInfo info = default;
+        if (e == Errno.None)
+        {
+            e = t.Kernel.Vfs.StatFs(t, path, out info);
+        }
+
+        return CopyOutStatFs(t, e, info, a.A1);
+    }
+
+    /// <summary>fstatfs(2): the filesystem of the path the fd was opened by; pipes live on pipefs.</summary>
+    private static long Fstatfs(Task t, in SyscallArgs a)
+    {
+        var file = t.Group.Fds.Get((int)a.A0);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        if (!file.Path.StartsWith('/'))
+        {
+            const long PipefsMagic = 0x50495045;
+            return CopyOutStatFs(t, Errno.None, new StatFsInfo { Type = PipefsMagic, BlockSize = 4096, FragmentSize = 4096, NameMax = 255 }, a.A1);
+        }
+
+        var e = t.Kernel.Vfs.StatFs(t, file.Path, out var info);
+        return CopyOutStatFs(t, e, info, a.A1);
     }
 
     // ---------------------------------------------------------------- looking files up
 
-    /// <summary>stat of a resolved path; this process's /proc magic links lead to the guest's own objects.</summary>
-    private static Errno StatPath(Task t, string path, bool follow, out StatInfo st)
-    {
-        if (follow)
-        {
-            var target = FileOpen.MagicLink(t, path, out var e, out var file);
-            if (e != Errno.None)
-            {
-                st = default;
-                return e;
-            }
-
-            if (file is not null)
-            {
-                return file.Stat(out st);
-            }
-
-            if (target is not null)
-            {
-                path = PathNames.Normalize("/", target);
-            }
-        }
-
-        return t.Kernel.Root.Stat(path, follow, out st);
-    }
+    /// <summary>stat of a path, walked in the guest's namespace (magic /proc links lead to the guest's own objects).</summary>
+    private static Errno StatPath(Task t, string path, bool follow, out StatInfo st) => t.Kernel.Vfs.Stat(t, path, follow, out st);
 
     /// <summary>
     /// The file a (dirfd, path, flags) triple names, for calls taking AT_EMPTY_PATH: an
@@ -126,19 +150,7 @@ internal static unsafe class FileStat
             return FdPath(t, dirfd, allowPathFd: true, out resolved);
         }
 
-        e = FileOpen.Resolve(t, dirfd, path, out resolved);
-        if (e != Errno.None || !follow)
-        {
-            return e;
-        }
-
-        var target = FileOpen.MagicLink(t, resolved, out e, out _);
-        if (target is not null && e == Errno.None)
-        {
-            resolved = target.StartsWith('/') ? PathNames.Normalize("/", target) : resolved;
-        }
-
-        return e;
+        return FileOpen.Resolve(t, dirfd, path, out resolved);
     }
 
     /// <summary>The path an fd was opened by; EBADF for a closed fd (or an O_PATH one where that is not allowed).</summary>
@@ -293,7 +305,7 @@ internal static unsafe class FileStat
             return 0;
         }
 
-        e = t.Kernel.Root.Access(path, mode, follow, (flags & FileOpen.AtEAccess) != 0);
+        e = t.Kernel.Vfs.Access(t, path, mode, follow, (flags & FileOpen.AtEAccess) != 0);
         return e == Errno.None ? 0 : Errors.Fail(e);
     }
 
@@ -307,13 +319,13 @@ internal static unsafe class FileStat
     private static long Fchmod(Task t, in SyscallArgs a)
     {
         var e = FdPath(t, (int)a.A0, allowPathFd: false, out var path);
-        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chmod(path, (uint)a.A1 & 0xFFF, followSymlink: true));
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chmod(t, path, (uint)a.A1 & 0xFFF, follow: true));
     }
 
     private static long DoChmod(Task t, int dirfd, ulong pathAddress, uint mode, int flags)
     {
         var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
-        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chmod(path, mode & 0xFFF, follow));
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chmod(t, path, mode & 0xFFF, follow));
     }
 
     private static long Chown(Task t, in SyscallArgs a) => DoChown(t, FileOpen.AtFdCwd, a.A0, (int)a.A1, (int)a.A2, 0);
@@ -326,7 +338,7 @@ internal static unsafe class FileStat
     private static long Fchown(Task t, in SyscallArgs a)
     {
         var e = FdPath(t, (int)a.A0, allowPathFd: false, out var path);
-        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chown(path, (int)a.A1, (int)a.A2, followSymlink: true));
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chown(t, path, (int)a.A1, (int)a.A2, follow: true));
     }
 
     private static long DoChown(Task t, int dirfd, ulong pathAddress, int uid, int gid, int flags)
@@ -337,7 +349,7 @@ internal static unsafe class FileStat
         }
 
         var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
-        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Root.Chown(path, uid, gid, follow));
+        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chown(t, path, uid, gid, follow));
     }
 
     private static long Result(Errno e) => e == Errno.None ? 0 : Errors.Fail(e);
@@ -352,7 +364,7 @@ internal static unsafe class FileStat
             return Errors.Fail(e);
         }
 
-        return (long)a.A1 < 0 ? Errors.EINVAL : Result(t.Kernel.Root.Truncate(path, (long)a.A1));
+        return (long)a.A1 < 0 ? Errors.EINVAL : Result(t.Kernel.Vfs.Truncate(t, path, (long)a.A1));
     }
 
     private static long Ftruncate(Task t, in SyscallArgs a)
@@ -435,7 +447,7 @@ internal static unsafe class FileStat
             }
         }
 
-        return Result(t.Kernel.Root.Utimens(path, access, modify, follow));
+        return Result(t.Kernel.Vfs.Utimens(t, path, access, modify, follow));
     }
 
     private static bool ValidTime((long Seconds, long Nanos) time) =>

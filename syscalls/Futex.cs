@@ -24,7 +24,8 @@ internal static unsafe class Futex
         var realtime = (op & ClockRealtimeFlag) != 0;
         var value = (uint)a.A2;
         var futexes = t.Kernel.Futexes;
-        if (realtime && cmd is not (WaitBitset or Wait))
+        // Linux accepts FUTEX_CLOCK_REALTIME only with FUTEX_WAIT_BITSET (and the PI operations we don't offer).
+        if (realtime && cmd != WaitBitset)
         {
             return Errors.ENOSYS;
         }

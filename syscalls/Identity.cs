@@ -145,6 +145,11 @@ internal static unsafe class Identity
             return Errors.Fail(Errno.EPERM);
         }
 
+        if (target != me && target.HasExeced)
+        {
+            return Errors.Fail(Errno.EACCES);
+        }
+
         if (pgid == 0)
         {
             pgid = target.Pid;
@@ -159,11 +164,11 @@ internal static unsafe class Identity
         return 0;
     }
 
-    /// <summary>Whether a process group exists in the caller's session, looked for among the processes related to the caller and the group's leader.</summary>
+    /// <summary>Whether a process group exists in the caller's session.</summary>
     private static bool GroupExists(ThreadGroup me, int pgid)
     {
         bool InGroup(ThreadGroup? p) => p is not null && p.ProcessGroup == pgid && p.Session == me.Session && !p.IsExiting;
-        return InGroup(me) || InGroup(me.Parent) || InGroup(me.Kernel.FindProcess(pgid)) || me.Children().Exists(InGroup);
+        return me.Kernel.Processes().Exists(InGroup);
     }
 
     /// <summary>setsid(2): a new session and group led by the caller, unless it already leads a group.</summary>

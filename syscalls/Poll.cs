@@ -195,7 +195,25 @@ internal static unsafe class Poll
             deadline = Deadline.After(TimeSpan.FromTicks((Math.Min(seconds, 1L << 40) * TimeSpan.TicksPerSecond) + (micros * 10)));
         }
 
-        return DoSelect(t, (int)a.A0, a.A1, a.A2, a.A3, deadline, immediate);
+        var result = Interrupted(DoSelect(t, (int)a.A0, a.A1, a.A2, a.A3, deadline, immediate));
+        WriteBackRemaining(t, a.A4, deadline, micros: true);
+        return result;
+    }
+
+    /// <summary>select(2) and pselect6 tell the caller how much of its timeout is left (Linux does; POSIX allows it).</summary>
+    private static void WriteBackRemaining(Task t, ulong address, Deadline deadline, bool micros)
+    {
+        if (address == 0 || deadline.IsNever)
+        {
+            return;
+        }
+
+        var left = deadline.Remaining();
+        Span<byte> b = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(b, (long)left.TotalSeconds);
+        var fraction = left.Ticks % TimeSpan.TicksPerSecond;
+        BinaryPrimitives.WriteInt64LittleEndian(b[8..], micros ? fraction / 10 : fraction * 100);
+        t.CopyOut(address, b);
     }
 
     private static long Pselect6(Task t, in SyscallArgs a)
@@ -226,7 +244,9 @@ internal static unsafe class Poll
             }
         }
 
-        return Interrupted(DoSelect(t, (int)a.A0, a.A1, a.A2, a.A3, deadline.Value, immediate));
+        var result = Interrupted(DoSelect(t, (int)a.A0, a.A1, a.A2, a.A3, deadline.Value, immediate));
+        WriteBackRemaining(t, a.A4, deadline.Value, micros: false);
+        return result;
     }
 
     private static long DoSelect(Task t, int nfds, ulong readAddress, ulong writeAddress, ulong exceptAddress, Deadline deadline, bool immediate)

@@ -358,6 +358,8 @@ internal static unsafe class Time
             Span<byte> b = stackalloc byte[32];
             b.Clear();
             BinaryPrimitives.WriteInt64LittleEndian(b, ProcessCpuNanos(t.Group) / (NanosPerSecond / ClockTicksPerSecond));
+            // tms_cutime: the CPU time of the children that have been waited for.
+            BinaryPrimitives.WriteInt64LittleEndian(b[16..], t.Group.ReapedChildrenCpuTime.Ticks / (TimeSpan.TicksPerSecond / ClockTicksPerSecond));
             if (!t.CopyOut(a.A0, b))
             {
                 return Errors.EFAULT;

@@ -35,6 +35,13 @@ internal static class OpTable
         SseInteger.Register();
         SseFloat.Register();
         SseEstimates.Register();
+        MmxInteger.Register();
+        MmxMoves.Register();
+        X87Arith.Register();
+        X87Moves.Register();
+        X87Compare.Register();
+        X87Control.Register();
+        X87Transcendental.Register();
     }
 
     public static void Add(Code code, OpBuilder builder)

@@ -74,7 +74,7 @@ internal static unsafe class Branches
 
         op.Imm = (long)insn.NearBranch64;
         op.Aux = ConditionNibble(insn);
-        op.Handler = &Jcc;
+        op.Handler = JccByCondition[op.Aux];
         return true;
     }
 
@@ -130,9 +130,19 @@ internal static unsafe class Branches
         return true;
     }
 
-    private static int Jcc(CpuState c, Op* op)
+    private static readonly delegate*<CpuState, Op*, int>[] JccByCondition =
     {
-        c.Rip = c.Condition(op->Aux) ? (ulong)op->Imm : op->NextRip;
+        &Jcc<ConditionCodes.C0>, &Jcc<ConditionCodes.C1>, &Jcc<ConditionCodes.C2>, &Jcc<ConditionCodes.C3>,
+        &Jcc<ConditionCodes.C4>, &Jcc<ConditionCodes.C5>, &Jcc<ConditionCodes.C6>, &Jcc<ConditionCodes.C7>,
+        &Jcc<ConditionCodes.C8>, &Jcc<ConditionCodes.C9>, &Jcc<ConditionCodes.C10>, &Jcc<ConditionCodes.C11>,
+        &Jcc<ConditionCodes.C12>, &Jcc<ConditionCodes.C13>, &Jcc<ConditionCodes.C14>, &Jcc<ConditionCodes.C15>,
+    };
+
+    /// <summary>Jcc with its condition fixed at compile time: the lazy-flag test folds to what this condition needs.</summary>
+    private static int Jcc<C>(CpuState c, Op* op)
+        where C : struct, ICc
+    {
+        c.Rip = c.Condition(C.Value) ? (ulong)op->Imm : op->NextRip;
         return 1;
     }
 

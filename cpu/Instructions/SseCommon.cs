@@ -21,6 +21,9 @@ internal interface IXmmOp
 internal unsafe interface IXmmSrc
 {
     static abstract bool Load(CpuState c, Op* op, out UInt128 value);
+
+    /// <summary>An MMX register: the instruction is an MMX one (a pending x87 exception is delivered first).</summary>
+    static virtual bool Mmx => false;
 }
 
 /// <summary>An XMM register (number in R1).</summary>
@@ -85,6 +88,29 @@ internal readonly unsafe struct SrcM32 : IXmmSrc
     }
 }
 
+/// <summary>A 2-byte memory operand, zero-extended (PINSRW mm, m16).</summary>
+internal readonly unsafe struct SrcM16 : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = c.Read16(c.Ea(op));
+        return true;
+    }
+}
+
+/// <summary>A general register (byte offset in R1) of width W, zero-extended (MOVD/MOVQ mm, r; PINSRW mm, r).</summary>
+internal readonly unsafe struct SrcGpr<W> : IXmmSrc
+    where W : IWidth
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = W.Get(c, op->R1);
+        return true;
+    }
+}
+
 /// <summary>The imm8 as the source (shift-by-immediate forms share the shift-by-register bodies).</summary>
 internal readonly unsafe struct SrcImm : IXmmSrc
 {
@@ -94,6 +120,26 @@ internal readonly unsafe struct SrcImm : IXmmSrc
         value = (byte)op->Imm;
         return true;
     }
+}
+
+/// <summary>The register an SSE-shaped op writes: an XMM register, or (<see cref="DstMm"/>) an MMX one. R0 holds its number.</summary>
+internal interface IVecDst
+{
+    static abstract UInt128 Get(CpuState c, byte reg);
+
+    static abstract void Set(CpuState c, byte reg, UInt128 value);
+
+    /// <inheritdoc cref="IXmmSrc.Mmx"/>
+    static virtual bool Mmx => false;
+}
+
+internal readonly struct DstXmm : IVecDst
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt128 Get(CpuState c, byte reg) => c.XmmReg(reg);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Set(CpuState c, byte reg, UInt128 value) => c.XmmReg(reg) = value;
 }
 
 /// <summary>Shared decode helpers and the generic handlers for the SSE groups.</summary>
@@ -139,9 +185,8 @@ internal static unsafe class Sse
     }
 
     /// <summary>
-    /// The common builder: XMM destination (R0), source register (R1), memory, or an immediate
-    /// (shift counts); imm8 of a three-operand form into Imm. <paramref name="aligned"/> says whether a
-    /// 16-byte memory source must be aligned (everything but the MOVU* family).
+    /// The common builder: XMM destination (R0), then <see cref="BuildSource{O, D}"/>. <paramref name="aligned"/>
+    /// says whether a 16-byte memory source must be aligned (everything but the MOVU* family).
     /// </summary>
     public static bool BuildXmm<O>(in Instruction insn, ref Op op, bool aligned = true)
         where O : struct, IXmmOp
@@ -152,6 +197,18 @@ internal static unsafe class Sse
         }
 
         op.R0 = Operands.Xmm(insn.Op0Register);
+        return BuildSource<O, DstXmm>(insn, ref op, aligned);
+    }
+
+    /// <summary>
+    /// The source half of the common builder, for a destination D already in R0: an XMM, MM or
+    /// general register (R1), memory (2 to 16 bytes) or an immediate (shift counts); the imm8 of
+    /// a three-operand form into Imm.
+    /// </summary>
+    public static bool BuildSource<O, D>(in Instruction insn, ref Op op, bool aligned)
+        where O : struct, IXmmOp
+        where D : struct, IVecDst
+    {
         if (insn.OpCount > 2 && insn.GetOpKind(2) == OpKind.Immediate8)
         {
             op.Imm = insn.Immediate8;
@@ -160,14 +217,14 @@ internal static unsafe class Sse
         switch (insn.Op1Kind)
         {
             case OpKind.Register:
-                if (!insn.Op1Register.IsXMM())
-                {
-                    return false;
-                }
-
-                op.R1 = Operands.Xmm(insn.Op1Register);
-                op.Handler = &Run<O, SrcXmm>;
-                return true;
+                var r = insn.Op1Register;
+                op.R1 = r.IsXMM() ? Operands.Xmm(r) : r.IsMM() ? Mmx.Mm(r) : Operands.Gpr(r);
+                op.Handler = r.IsXMM() ? &Run<O, SrcXmm, D>
+                    : r.IsMM() ? &Run<O, SrcMm, D>
+                    : r.IsGPR64() ? &Run<O, SrcGpr<W64>, D>
+                    : r.IsGPR32() ? &Run<O, SrcGpr<W32>, D>
+                    : null;
+                return op.Handler != null;
             case OpKind.Memory:
                 if (!Operands.Mem(insn, ref op))
                 {
@@ -176,15 +233,16 @@ internal static unsafe class Sse
 
                 op.Handler = insn.MemorySize.GetSize() switch
                 {
-                    16 => aligned ? &Run<O, SrcM128A> : &Run<O, SrcM128>,
-                    8 => &Run<O, SrcM64>,
-                    4 => &Run<O, SrcM32>,
+                    16 => aligned ? &Run<O, SrcM128A, D> : &Run<O, SrcM128, D>,
+                    8 => &Run<O, SrcM64, D>,
+                    4 => &Run<O, SrcM32, D>,
+                    2 => &Run<O, SrcM16, D>,
                     _ => null,
                 };
                 return op.Handler != null;
             case OpKind.Immediate8:
                 op.Imm = insn.Immediate8;
-                op.Handler = &Run<O, SrcImm>;
+                op.Handler = &Run<O, SrcImm, D>;
                 return true;
             default:
                 return false;
@@ -196,17 +254,22 @@ internal static unsafe class Sse
         where O : struct, IXmmOp => static (in Instruction insn, ref Op op) => BuildXmm<O>(insn, ref op);
 
     /// <summary>dst = O(dst, src, imm).</summary>
-    public static int Run<O, S>(CpuState c, Op* op)
+    public static int Run<O, S, D>(CpuState c, Op* op)
         where O : struct, IXmmOp
         where S : struct, IXmmSrc
+        where D : struct, IVecDst
     {
+        if ((S.Mmx || D.Mmx) && X87.Pending(c))
+        {
+            return X87.Fault(c, op);
+        }
+
         if (!S.Load(c, op, out var src))
         {
             return c.ExitAt(op, ExitReason.GeneralProtection);
         }
 
-        ref var dst = ref c.XmmReg(op->R0);
-        dst = O.Exec(c, dst, src, (byte)op->Imm);
+        D.Set(c, op->R0, O.Exec(c, D.Get(c, op->R0), src, (byte)op->Imm));
         return 0;
     }
 

@@ -131,32 +131,51 @@ internal static unsafe class SseEstimates
         return BitConverter.SingleToUInt32Bits(y);
     }
 
-    /// <summary>MASKMOVDQU xmm1, xmm2: the bytes of xmm1 whose byte in xmm2 has its top bit set go to DS:[RDI] (or [EDI] with 67h).</summary>
-    private static bool BuildMaskmov(in Instruction insn, ref Op op)
+    /// <summary>
+    /// MASKMOVDQU xmm1, xmm2 (and MASKMOVQ mm1, mm2): the bytes of the first register whose byte
+    /// in the second has its top bit set go to DS:[RDI] (or [EDI] with 67h).
+    /// </summary>
+    internal static bool BuildMaskmov(in Instruction insn, ref Op op)
     {
         if (insn.Op0Kind is not (OpKind.MemorySegRDI or OpKind.MemorySegEDI))
         {
             return false;
         }
 
-        op.R0 = Operands.Xmm(insn.Op1Register);
-        op.R1 = Operands.Xmm(insn.Op2Register);
+        var mm = insn.Op1Register.IsMM();
+        op.R0 = mm ? Mmx.Mm(insn.Op1Register) : Operands.Xmm(insn.Op1Register);
+        op.R1 = mm ? Mmx.Mm(insn.Op2Register) : Operands.Xmm(insn.Op2Register);
         op.Seg = insn.MemorySegment switch
         {
             Iced.Intel.Register.FS => RegSlot.FsBase,
             Iced.Intel.Register.GS => RegSlot.GsBase,
             _ => RegSlot.Zero,
         };
-        op.Handler = insn.Op0Kind == OpKind.MemorySegRDI ? &Maskmov<Yes> : &Maskmov<No>;
+        var a64 = insn.Op0Kind == OpKind.MemorySegRDI;
+        op.Handler = mm ? (a64 ? &Maskmov<Yes, Yes> : &Maskmov<No, Yes>) : (a64 ? &Maskmov<Yes, No> : &Maskmov<No, No>);
         return true;
     }
 
-    /// <summary>The non-temporal hint has no meaning here; unselected bytes are neither read nor written.</summary>
-    private static int Maskmov<A64>(CpuState c, Op* op)
+    /// <summary>
+    /// The non-temporal hint has no meaning here; unselected bytes are neither read nor written.
+    /// MM says the registers are MMX ones (zero-extended, so their upper bytes select nothing).
+    /// </summary>
+    private static int Maskmov<A64, MM>(CpuState c, Op* op)
         where A64 : struct, IFlag
+        where MM : struct, IFlag
     {
-        var data = c.XmmReg(op->R0);
-        var m = c.XmmReg(op->R1);
+        if (MM.Value)
+        {
+            if (X87.Pending(c))
+            {
+                return X87.Fault(c, op);
+            }
+
+            c.MmxTouched();
+        }
+
+        var data = MM.Value ? c.MmReg(op->R0) : c.XmmReg(op->R0);
+        var m = MM.Value ? c.MmReg(op->R1) : c.XmmReg(op->R1);
 
         // One bit per byte (PMOVMSKB of the mask).
         var select = 0;

@@ -170,7 +170,8 @@ internal static unsafe class SseInteger
         return 0;
     }
 
-    private static void InsertWord(ref UInt128 x, ushort w, int index)
+    /// <summary>Replaces word <paramref name="index"/> (mod 8) of a register (PINSRW xmm and mm).</summary>
+    internal static void InsertWord(ref UInt128 x, ushort w, int index)
     {
         var shift = 16 * (index & 7);
         x = (x & ~((UInt128)0xFFFF << shift)) | ((UInt128)w << shift);

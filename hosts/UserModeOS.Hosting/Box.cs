@@ -1,5 +1,10 @@
+using UserModeOS.Drivers.Devfs;
+using UserModeOS.Drivers.Procfs;
+using UserModeOS.Drivers.Sysfs;
+using UserModeOS.Drivers.Tmpfs;
 using UserModeOS.Hosts.Linux;
 using UserModeOS.Kernel;
+using UserModeOS.Kernel.Vfs;
 using UserModeOS.Syscalls;
 
 namespace UserModeOS.Hosting;
@@ -17,6 +22,33 @@ public sealed class BoxOptions
     public TextWriter? Log { get; init; }
 
     public string Hostname { get; init; } = "umos";
+
+    /// <summary>More host folders mounted in the guest (`--volume HOST:GUEST[:ro]`), in order.</summary>
+    public IReadOnlyList<BoxVolume> Volumes { get; init; } = Array.Empty<BoxVolume>();
+
+    /// <summary>Guest paths that get a fresh tmpfs (`--tmpfs GUEST`), mounted after the volumes.</summary>
+    public IReadOnlyList<string> TmpfsMounts { get; init; } = Array.Empty<string>();
+}
+
+/// <summary>A host folder mounted at a guest path.</summary>
+public sealed record BoxVolume(string HostPath, string GuestPath, bool ReadOnly = false)
+{
+    /// <summary>Parses `HOST:GUEST[:ro|:rw]`; null when malformed.</summary>
+    public static BoxVolume? Parse(string spec)
+    {
+        var parts = spec.Split(':');
+        if (parts.Length is < 2 or > 3 || parts[0].Length == 0 || !parts[1].StartsWith('/'))
+        {
+            return null;
+        }
+
+        if (parts.Length == 3 && parts[2] is not ("ro" or "rw"))
+        {
+            return null;
+        }
+
+        return new BoxVolume(parts[0], parts[1], parts.Length == 3 && parts[2] == "ro");
+    }
 }
 
 /// <summary>What to run in a box.</summary>
@@ -70,15 +102,57 @@ public sealed class Box
             throw new DirectoryNotFoundException($"root folder '{options.RootPath}' does not exist");
         }
 
+        foreach (var volume in options.Volumes)
+        {
+            if (!Directory.Exists(volume.HostPath))
+            {
+                throw new DirectoryNotFoundException($"volume folder '{volume.HostPath}' does not exist");
+            }
+        }
+
+        var vfs = new VirtualFileSystem();
+        var root = new HostFileSystem(options.RootPath);
+        vfs.Mounts.Add("/", root, root.HostFolder == "/" ? "/dev/root" : root.HostFolder);
         var kernel = new UserModeOS.Kernel.Kernel(new KernelConfig
         {
-            Root = new HostFileSystem(options.RootPath),
+            Vfs = vfs,
             Syscalls = SyscallTable.CreateDefault(),
             Log = new HostLog(options.Log ?? Console.Error),
             Strace = options.Strace,
             Hostname = options.Hostname,
         });
+        Mount(vfs, kernel, root, options);
         return new Box(kernel);
+    }
+
+    /// <summary>
+    /// Every root gets our /proc, /dev (with a tmpfs /dev/shm) and /sys, and a tmpfs /tmp
+    /// unless the root folder has its own /tmp (the host's "/" has: its /tmp stays, as the
+    /// guest shares temp folders with the host then); then the volumes and tmpfs mounts.
+    /// The host's own /proc, /dev and /sys are never passed through.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static void Mount(VirtualFileSystem vfs, UserModeOS.Kernel.Kernel kernel, HostFileSystem root, BoxOptions options)
+    {
+        vfs.Mounts.Add("/proc", new Procfs(kernel), "proc");
+        vfs.Mounts.Add("/dev", Devfs.Create(), "udev");
+        vfs.Mounts.Add("/dev/shm", new Tmpfs(), "tmpfs");
+        vfs.Mounts.Add("/sys", new Sysfs(kernel.BootTime), "sysfs");
+        if (!Directory.Exists(Path.Combine(root.HostFolder, "tmp")))
+        {
+            vfs.Mounts.Add("/tmp", new Tmpfs(), "tmpfs");
+        }
+
+        foreach (var volume in options.Volumes)
+        {
+            var fs = new HostFileSystem(volume.HostPath);
+            vfs.Mounts.Add(volume.GuestPath, fs, fs.HostFolder, volume.ReadOnly);
+        }
+
+        foreach (var path in options.TmpfsMounts)
+        {
+            vfs.Mounts.Add(path, new Tmpfs(), "tmpfs");
+        }
     }
 
     /// <summary>Starts a process; throws <see cref="GuestStartException"/> when it cannot run.</summary>

@@ -132,6 +132,8 @@ public sealed unsafe class HostFile : OpenFile
         }
     }
 
+    public override bool IsTerminal => Libc.IsATty(_fd) == 1;
+
     public override long Truncate(long length) => Libc.Ftruncate(_fd, length) == 0 ? 0 : -Libc.Errno;
 
     public override long Sync() => Libc.Fsync(_fd) == 0 ? 0 : -Libc.Errno;

@@ -7,30 +7,122 @@ using UserModeOS.Kernel.Vfs;
 namespace UserModeOS.Hosts.Linux;
 
 /// <summary>
-/// A host folder passed through as the guest's root. Guest paths arrive normalised (no
-/// "." or ".."), so they are joined under the folder; symlinks inside the folder are still
-/// followed by the host until the guest VFS resolves them itself.
+/// hostfs: a host folder mounted in the guest, behind a wall. The folder is opened once;
+/// every host operation is relative to that fd, through openat2(2) with RESOLVE_BENEATH |
+/// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS (for the file itself or, for the *at calls,
+/// its parent directory) and the *at call on the last component with AT_SYMLINK_NOFOLLOW.
+/// The guest VFS has resolved every symlink already, so the host never follows one and never
+/// leaves the folder; a symlink swapped in meanwhile makes the host answer ELOOP or EXDEV.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed unsafe class HostFileSystem : IHostFileSystem
+public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
 {
     private const uint PermissionBits = 0xFFF;
     private const uint SetGid = 0x400;
 
-    private readonly string _root;
+    /// <summary>VALID_OPEN_FLAGS (fcntl.h), without O_CLOEXEC, which host fds always get.</summary>
+    private const int ValidOpenFlags = OpenFlags.AccessMode | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoCtty |
+        OpenFlags.Truncate | OpenFlags.Append | OpenFlags.NonBlock | OpenFlags.Sync | OpenFlags.DSync | OpenFlags.Async |
+        OpenFlags.Direct | OpenFlags.LargeFile | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.NoAtime | OpenFlags.Path |
+        OpenFlags.TmpFile;
+
+    private readonly int _rootFd;
 
     /// <summary>The host process's umask, which the host applies on top of the guest's.</summary>
     private readonly uint _hostUmask;
 
     public HostFileSystem(string rootFolder)
     {
-        _root = Path.GetFullPath(rootFolder).TrimEnd('/');
+        HostFolder = Path.GetFullPath(rootFolder);
+        _rootFd = Libc.Open(HostFolder, OpenFlags.Path | OpenFlags.Directory | OpenFlags.CloseOnExec, 0);
+        if (_rootFd < 0)
+        {
+            throw new DirectoryNotFoundException($"cannot open folder '{HostFolder}': errno {Libc.Errno}");
+        }
+
         _hostUmask = ReadHostUmask();
     }
 
-    private string HostPath(string guestPath) => guestPath == "/" ? (_root.Length == 0 ? "/" : _root) : _root + guestPath;
+    /// <summary>The host folder (what /proc/mounts shows as the source).</summary>
+    public string HostFolder { get; }
+
+    public string Type => "ext4";
+
+    private int _disposed;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Libc.Close(_rootFd);
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>Boxes are not disposed by every embedder: the folder fd goes with the filesystem.</summary>
+    ~HostFileSystem()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Libc.Close(_rootFd);
+        }
+    }
 
     private static Errno Check(int result) => result == 0 ? Errno.None : (Errno)Libc.Errno;
+
+    /// <summary>A filesystem path ("/a/b") as a path relative to the folder fd ("a/b", "." for the root).</summary>
+    private static string Relative(string path)
+    {
+        var rel = path.Trim('/');
+        return rel.Length == 0 ? "." : rel;
+    }
+
+    /// <summary>openat2 beneath the folder, following no symlink at all.</summary>
+    private int OpenBeneath(string path, int flags, uint mode) =>
+        Libc.OpenAt2(_rootFd, Relative(path), flags | OpenFlags.CloseOnExec, mode, Libc.ResolveBeneath | Libc.ResolveNoSymlinks | Libc.ResolveNoMagicLinks);
+
+    /// <summary>
+    /// The parent directory of <paramref name="path"/>, opened O_PATH beneath the folder, and
+    /// the last component's name; the caller closes the fd. The root itself is (dup of the folder fd, ".").
+    /// </summary>
+    private Errno OpenParent(string path, out int dirFd, out string name)
+    {
+        var rel = path.Trim('/');
+        var slash = rel.LastIndexOf('/');
+        if (rel.Length == 0)
+        {
+            name = ".";
+            dirFd = Libc.Fcntl(_rootFd, Libc.FDupFdCloexec, 0);
+        }
+        else
+        {
+            name = slash < 0 ? rel : rel[(slash + 1)..];
+            dirFd = slash < 0
+                ? Libc.Fcntl(_rootFd, Libc.FDupFdCloexec, 0)
+                : OpenBeneath(rel[..slash], OpenFlags.Path | OpenFlags.Directory, 0);
+        }
+
+        return dirFd < 0 ? (Errno)Libc.Errno : Errno.None;
+    }
+
+    /// <summary>Runs an *at call on the last component relative to its parent directory.</summary>
+    private Errno AtParent(string path, Func<int, string, int> call)
+    {
+        var e = OpenParent(path, out var dirFd, out var name);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        try
+        {
+            return Check(call(dirFd, name));
+        }
+        finally
+        {
+            Libc.Close(dirFd);
+        }
+    }
 
     /// <summary>umask(2) cannot be read without changing it (racy with other threads); /proc shows it.</summary>
     private static uint ReadHostUmask()
@@ -55,27 +147,68 @@ public sealed unsafe class HostFileSystem : IHostFileSystem
         return 0x12;
     }
 
+    public Errno StatFs(string path, out StatFsInfo info)
+    {
+        info = default;
+        var fd = OpenBeneath(path, OpenFlags.Path, 0);
+        if (fd < 0)
+        {
+            return (Errno)Libc.Errno;
+        }
+
+        try
+        {
+            var buffer = stackalloc byte[StatFsInfo.Size];
+            if (Libc.Fstatfs(fd, buffer) != 0)
+            {
+                return (Errno)Libc.Errno;
+            }
+
+            var b = new ReadOnlySpan<byte>(buffer, StatFsInfo.Size).ToArray();
+            long At(int i) => BitConverter.ToInt64(b, i * 8);
+            info = new StatFsInfo
+            {
+                Type = At(0), BlockSize = At(1), Blocks = At(2), BlocksFree = At(3), BlocksAvailable = At(4),
+                Files = At(5), FilesFree = At(6), FsId = (ulong)At(7), NameMax = At(8), FragmentSize = At(9), Flags = At(10),
+            };
+            return Errno.None;
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     /// <summary>
     /// Host fds are always close-on-exec: the guest's FD_CLOEXEC lives in its fd table, and
     /// host child processes must not inherit guest files. A mode the host umask would
     /// narrow is restored after an exclusive create, so the guest gets exactly its mode.
     /// </summary>
-    public Errno Open(string path, int flags, uint mode, out OpenFile? file)
+    public Errno Open(string path, int flags, uint mode, Task? caller, out OpenFile? file)
     {
         file = null;
-        var host = HostPath(path);
-        var hostFlags = flags | OpenFlags.LargeFile | OpenFlags.CloseOnExec;
+
+        // openat2 refuses flags open(2) ignores: unknown bits, and anything but O_PATH's own with O_PATH.
+        var hostFlags = (flags & OpenFlags.Path) != 0
+            ? flags & (OpenFlags.Path | OpenFlags.Directory | OpenFlags.NoFollow)
+            : (flags & ValidOpenFlags) | OpenFlags.LargeFile;
         var creates = (flags & OpenFlags.Path) == 0 &&
             ((flags & OpenFlags.Create) != 0 || (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile);
+        if (!creates)
+        {
+            // openat2 refuses a mode without O_CREAT/O_TMPFILE.
+            mode = 0;
+        }
+
         var fixMode = creates && (mode & _hostUmask & PermissionBits) != 0;
         int fd;
         if (!fixMode)
         {
-            fd = Libc.Open(host, hostFlags, mode);
+            fd = OpenBeneath(path, hostFlags, mode);
         }
         else if ((flags & OpenFlags.TmpFile) == OpenFlags.TmpFile || (flags & OpenFlags.Exclusive) != 0)
         {
-            fd = Libc.Open(host, hostFlags, mode);
+            fd = OpenBeneath(path, hostFlags, mode);
             if (fd >= 0)
             {
                 Libc.Fchmod(fd, mode & PermissionBits);
@@ -84,8 +217,8 @@ public sealed unsafe class HostFileSystem : IHostFileSystem
         else
         {
             // Only a file this call creates gets the mode: try the existing file first, then
-            // an exclusive create; a lost race (or a dangling symlink) falls back to O_CREAT.
-            fd = Libc.Open(host, hostFlags & ~OpenFlags.Create, mode);
+            // an exclusive create; a lost race falls back to O_CREAT.
+            fd = OpenBeneath(path, hostFlags & ~OpenFlags.Create, 0);
             if (fd >= 0 && IsDirectory(fd))
             {
                 // O_CREAT never opens a directory.
@@ -95,14 +228,14 @@ public sealed unsafe class HostFileSystem : IHostFileSystem
 
             if (fd < 0 && Libc.Errno == (int)Errno.ENOENT)
             {
-                fd = Libc.Open(host, hostFlags | OpenFlags.Exclusive, mode);
+                fd = OpenBeneath(path, hostFlags | OpenFlags.Exclusive, mode);
                 if (fd >= 0)
                 {
                     Libc.Fchmod(fd, mode & PermissionBits);
                 }
                 else if (Libc.Errno == (int)Errno.EEXIST)
                 {
-                    fd = Libc.Open(host, hostFlags, mode);
+                    fd = OpenBeneath(path, hostFlags, mode);
                 }
             }
         }
@@ -122,83 +255,183 @@ public sealed unsafe class HostFileSystem : IHostFileSystem
         return Libc.Fstat(fd, buffer) == 0 && HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize)).IsDirectory;
     }
 
-    public Errno Stat(string path, bool followSymlink, out StatInfo stat)
+    /// <summary>
+    /// lstat through the parent: a multi-component path whose intermediate components hold a
+    /// symlink fails with ELOOP there (RESOLVE_NO_SYMLINKS), as the VFS expects.
+    /// </summary>
+    public Errno Stat(string path, Task? caller, out StatInfo stat)
     {
         var buffer = stackalloc byte[StatInfo.StatSize];
-        if (Libc.Fstatat(Libc.AtFdCwd, HostPath(path), buffer, followSymlink ? 0 : Libc.AtSymlinkNoFollow) != 0)
-        {
-            stat = default;
-            return (Errno)Libc.Errno;
-        }
-
-        stat = HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize));
-        return Errno.None;
+        var p = buffer;
+        var e = AtParent(path, (dirFd, name) => Libc.Fstatat(dirFd, name, p, Libc.AtSymlinkNoFollow));
+        stat = e == Errno.None ? HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize)) : default;
+        return e;
     }
 
-    public Errno ReadLink(string path, out string target)
+    public Errno ReadLink(string path, Task? caller, out string target)
     {
         const int Max = 4096;
-        var buffer = stackalloc byte[Max];
-        var n = Libc.Readlink(HostPath(path), buffer, Max);
-        if (n < 0)
+        var buffer = new byte[Max];
+        nint n = 0;
+        var e = AtParent(path, (dirFd, name) =>
         {
-            target = "";
-            return (Errno)Libc.Errno;
-        }
+            fixed (byte* p = buffer)
+            {
+                n = Libc.Readlinkat(dirFd, name, p, Max);
+            }
 
-        target = Encoding.UTF8.GetString(buffer, (int)n);
-        return Errno.None;
+            return n < 0 ? -1 : 0;
+        });
+        target = e == Errno.None ? Encoding.UTF8.GetString(buffer, 0, (int)n) : "";
+        return e;
     }
 
-    public Errno Access(string path, int mode) =>
-        Check(Libc.Faccessat(Libc.AtFdCwd, HostPath(path), mode, 0));
+    public Errno Access(string path, int mode, bool effectiveIds) =>
+        AtParent(path, (dirFd, name) => Libc.Faccessat(dirFd, name, mode, Libc.AtSymlinkNoFollow | (effectiveIds ? Libc.AtEAccess : 0)));
 
-    public Errno Access(string path, int mode, bool followSymlink, bool effectiveIds) =>
-        Check(Libc.Faccessat(
-            Libc.AtFdCwd,
-            HostPath(path),
-            mode,
-            (followSymlink ? 0 : Libc.AtSymlinkNoFollow) | (effectiveIds ? Libc.AtEAccess : 0)));
-
-    public Errno MakeDirectory(string path, uint mode)
-    {
-        var host = HostPath(path);
-        if (Libc.Mkdir(host, mode) != 0)
+    public Errno MakeDirectory(string path, uint mode) =>
+        AtParent(path, (dirFd, name) =>
         {
-            return (Errno)Libc.Errno;
-        }
+            if (Libc.Mkdirat(dirFd, name, mode) != 0)
+            {
+                return -1;
+            }
 
-        // Restore the bits the host umask took, keeping a set-group-ID inherited from the parent.
-        if ((mode & _hostUmask & PermissionBits) != 0 && Stat(path, followSymlink: false, out var st) == Errno.None)
+            // Restore the bits the host umask took, keeping a set-group-ID inherited from the parent.
+            if ((mode & _hostUmask & PermissionBits) != 0)
+            {
+                var fd = Libc.OpenAt2(dirFd, name, OpenFlags.Directory | OpenFlags.CloseOnExec, 0, Libc.ResolveBeneath | Libc.ResolveNoSymlinks);
+                if (fd >= 0)
+                {
+                    var buffer = stackalloc byte[StatInfo.StatSize];
+                    var st = Libc.Fstat(fd, buffer) == 0 ? HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize)) : default;
+                    Libc.Fchmod(fd, (st.Mode & SetGid) | (mode & PermissionBits));
+                    Libc.Close(fd);
+                }
+            }
+
+            return 0;
+        });
+
+    public Errno MakeNode(string path, uint mode, ulong device) =>
+        AtParent(path, (dirFd, name) =>
         {
-            Libc.Fchmodat(Libc.AtFdCwd, host, (st.Mode & SetGid) | (mode & PermissionBits), 0);
-        }
+            if (Libc.Mknodat(dirFd, name, mode, device) != 0)
+            {
+                return -1;
+            }
 
-        return Errno.None;
-    }
+            if ((mode & _hostUmask & PermissionBits) != 0 && (mode & InodeMode.TypeMask) is InodeMode.Regular or InodeMode.Fifo)
+            {
+                var fd = Libc.OpenAt2(dirFd, name, OpenFlags.Path | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0, Libc.ResolveBeneath | Libc.ResolveNoSymlinks);
+                if (fd >= 0)
+                {
+                    Libc.Fchmodat(Libc.AtFdCwd, $"/proc/self/fd/{fd}", mode & PermissionBits, 0);
+                    Libc.Close(fd);
+                }
+            }
+
+            return 0;
+        });
 
     public Errno Unlink(string path, bool removeDirectory) =>
-        Check(Libc.Unlinkat(Libc.AtFdCwd, HostPath(path), removeDirectory ? Libc.AtRemoveDir : 0));
+        AtParent(path, (dirFd, name) => Libc.Unlinkat(dirFd, name, removeDirectory ? Libc.AtRemoveDir : 0));
 
-    public Errno Rename(string oldPath, string newPath, int flags) =>
-        Check(Libc.Renameat2(Libc.AtFdCwd, HostPath(oldPath), Libc.AtFdCwd, HostPath(newPath), (uint)flags));
-
-    public Errno Symlink(string target, string linkPath) => Check(Libc.Symlink(target, HostPath(linkPath)));
-
-    public Errno Link(string oldPath, string newPath, bool followSymlink) =>
-        Check(Libc.Linkat(Libc.AtFdCwd, HostPath(oldPath), Libc.AtFdCwd, HostPath(newPath), followSymlink ? Libc.AtSymlinkFollow : 0));
-
-    public Errno Chmod(string path, uint mode, bool followSymlink) =>
-        Check(Libc.Fchmodat(Libc.AtFdCwd, HostPath(path), mode, followSymlink ? 0 : Libc.AtSymlinkNoFollow));
-
-    public Errno Chown(string path, int uid, int gid, bool followSymlink) =>
-        Check(Libc.Fchownat(Libc.AtFdCwd, HostPath(path), uid, gid, followSymlink ? 0 : Libc.AtSymlinkNoFollow));
-
-    public Errno Utimens(string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify, bool followSymlink)
+    public Errno Rename(string oldPath, string newPath, int flags)
     {
-        var times = stackalloc long[4] { access.Seconds, access.Nanos, modify.Seconds, modify.Nanos };
-        return Check(Libc.Utimensat(Libc.AtFdCwd, HostPath(path), times, followSymlink ? 0 : Libc.AtSymlinkNoFollow));
+        var e = OpenParent(oldPath, out var oldDir, out var oldName);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        try
+        {
+            return AtParent(newPath, (newDir, newName) => Libc.Renameat2(oldDir, oldName, newDir, newName, (uint)flags));
+        }
+        finally
+        {
+            Libc.Close(oldDir);
+        }
     }
 
-    public Errno Truncate(string path, long length) => Check(Libc.Truncate(HostPath(path), length));
+    public Errno Symlink(string target, string linkPath) =>
+        AtParent(linkPath, (dirFd, name) => Libc.Symlinkat(target, dirFd, name));
+
+    public Errno Link(string oldPath, string newPath)
+    {
+        var e = OpenParent(oldPath, out var oldDir, out var oldName);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        try
+        {
+            return AtParent(newPath, (newDir, newName) => Libc.Linkat(oldDir, oldName, newDir, newName, 0));
+        }
+        finally
+        {
+            Libc.Close(oldDir);
+        }
+    }
+
+    /// <summary>
+    /// chmod of exactly the file named, never a symlink's target: the file is opened O_PATH
+    /// without following, and changed through the host's /proc/self/fd link to that inode
+    /// (as glibc's fchmodat(AT_SYMLINK_NOFOLLOW) does); a symlink gives EOPNOTSUPP, as lchmod.
+    /// </summary>
+    public Errno Chmod(string path, uint mode)
+    {
+        var fd = OpenBeneath(path, OpenFlags.Path | OpenFlags.NoFollow, 0);
+        if (fd < 0)
+        {
+            return (Errno)Libc.Errno;
+        }
+
+        try
+        {
+            var buffer = stackalloc byte[StatInfo.StatSize];
+            if (Libc.Fstat(fd, buffer) != 0)
+            {
+                return (Errno)Libc.Errno;
+            }
+
+            var st = HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize));
+            if ((st.Mode & InodeMode.TypeMask) == InodeMode.Symlink)
+            {
+                return Errno.EOPNOTSUPP;
+            }
+
+            return Check(Libc.Fchmodat(Libc.AtFdCwd, $"/proc/self/fd/{fd}", mode, 0));
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
+    public Errno Chown(string path, int uid, int gid) =>
+        AtParent(path, (dirFd, name) => Libc.Fchownat(dirFd, name, uid, gid, Libc.AtSymlinkNoFollow));
+
+    public Errno Utimens(string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) =>
+        AtParent(path, (dirFd, name) =>
+        {
+            var times = stackalloc long[4] { access.Seconds, access.Nanos, modify.Seconds, modify.Nanos };
+            return Libc.Utimensat(dirFd, name, times, Libc.AtSymlinkNoFollow);
+        });
+
+    /// <summary>truncate(2) needs write permission, as opening for writing does.</summary>
+    public Errno Truncate(string path, long length)
+    {
+        var fd = OpenBeneath(path, OpenFlags.WriteOnly | OpenFlags.NoFollow, 0);
+        if (fd < 0)
+        {
+            return (Errno)Libc.Errno;
+        }
+
+        var e = Check(Libc.Ftruncate(fd, length));
+        Libc.Close(fd);
+        return e;
+    }
 }

@@ -17,16 +17,34 @@ public static class Program
         {
             Description = "Print every system call with its arguments and result to stderr",
         };
+        var volume = new Option<string[]>("--volume")
+        {
+            Description = "Mount host folder HOST at guest path GUEST (HOST:GUEST[:ro]); repeatable",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var tmpfs = new Option<string[]>("--tmpfs")
+        {
+            Description = "Mount an empty in-memory filesystem at guest path GUEST; repeatable",
+        };
+        var workdir = new Option<string?>("--workdir")
+        {
+            Description = "The guest's working directory (a guest path)",
+        };
+        var env = new Option<string[]>("--env")
+        {
+            Description = "Set guest environment variable K=V (added to or overriding the host's environment); repeatable",
+        };
         var program = new Argument<string[]>("program")
         {
             Description = "The Linux program (a path inside the root) and its arguments",
             Arity = ArgumentArity.OneOrMore,
         };
-        var run = new Command("run", "Run a Linux x86-64 program") { root, strace, program };
+        var run = new Command("run", "Run a Linux x86-64 program") { root, strace, volume, tmpfs, workdir, env, program };
         run.SetAction(parse => Run(
             parse.GetValue(root)!,
             parse.GetValue(strace),
-            parse.GetValue(program)!));
+            parse.GetValue(program)!,
+            new MountOptions(parse.GetValue(volume) ?? [], parse.GetValue(tmpfs) ?? [], parse.GetValue(workdir), parse.GetValue(env) ?? [])));
 
         var command = new RootCommand("UserModeOS: run unmodified Linux x86-64 programs in a user-mode OS") { run };
         return command.Parse(SeparateGuestArguments(args, run)).Invoke();
@@ -62,12 +80,46 @@ public static class Program
         return args;
     }
 
-    private static int Run(string rootPath, bool strace, string[] argv)
+    /// <summary>--volume, --tmpfs, --workdir and --env as given.</summary>
+    private sealed record MountOptions(string[] Volumes, string[] Tmpfs, string? Workdir, string[] Env);
+
+    private static int Run(string rootPath, bool strace, string[] argv, MountOptions? more = null)
     {
+        more ??= new MountOptions([], [], null, []);
+        var volumes = new List<BoxVolume>();
+        foreach (var spec in more.Volumes)
+        {
+            if (BoxVolume.Parse(spec) is not { } parsed)
+            {
+                Console.Error.WriteLine($"umos: --volume {spec}: expected HOST:GUEST[:ro] with an absolute GUEST path");
+                return 125;
+            }
+
+            volumes.Add(parsed);
+        }
+
+        foreach (var path in more.Tmpfs.Concat(more.Workdir is null ? [] : new[] { more.Workdir }))
+        {
+            if (!path.StartsWith('/'))
+            {
+                Console.Error.WriteLine($"umos: {path}: guest paths must be absolute");
+                return 125;
+            }
+        }
+
+        foreach (var pair in more.Env)
+        {
+            if (pair.IndexOf('=') <= 0)
+            {
+                Console.Error.WriteLine($"umos: --env {pair}: expected K=V");
+                return 125;
+            }
+        }
+
         Box box;
         try
         {
-            box = Box.Create(new BoxOptions { RootPath = rootPath, Strace = strace });
+            box = Box.Create(new BoxOptions { RootPath = rootPath, Strace = strace, Volumes = volumes, TmpfsMounts = more.Tmpfs });
         }
         catch (Exception e) when (e is DirectoryNotFoundException or PlatformNotSupportedException)
         {
@@ -82,8 +134,8 @@ public static class Program
             {
                 Program = argv[0],
                 Arguments = argv,
-                Environment = HostEnvironment(),
-                WorkingDirectory = GuestWorkingDirectory(rootPath),
+                Environment = WithOverrides(HostEnvironment(), more.Env),
+                WorkingDirectory = more.Workdir ?? GuestWorkingDirectory(rootPath),
                 Stdin = GuestStdio.Inherit,
                 Stdout = GuestStdio.Inherit,
                 Stderr = GuestStdio.Inherit,
@@ -108,6 +160,19 @@ public static class Program
 
         list.Sort(StringComparer.Ordinal);
         return list;
+    }
+
+    /// <summary>The host environment with each --env K=V added or replacing K.</summary>
+    private static List<string> WithOverrides(List<string> environment, string[] overrides)
+    {
+        foreach (var pair in overrides)
+        {
+            var key = pair[..(pair.IndexOf('=') + 1)];
+            environment.RemoveAll(e => e.StartsWith(key, StringComparison.Ordinal));
+            environment.Add(pair);
+        }
+
+        return environment;
     }
 
     /// <summary>With the host's / as the root, the guest starts where umos was started; otherwise at "/".</summary>

@@ -21,12 +21,12 @@ public sealed partial class Kernel
     public Errno Exec(Task task, string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, out string? error)
     {
         var group = task.Group;
-        var guestPath = PathNames.Normalize(group.Cwd, path);
+        var guestPath = VirtualFileSystem.Join(group.Cwd, path);
         var args = new List<string>(argv);
         byte[]? bytes = null;
         for (var depth = 0; ; depth++)
         {
-            var errno = ReadExecutable(guestPath, out bytes, out error);
+            var errno = ReadExecutable(task, ref guestPath, out bytes, out error);
             if (errno != Errno.None)
             {
                 return errno;
@@ -46,7 +46,8 @@ public sealed partial class Kernel
             // "#!interpreter [one argument]": the script's path replaces argv[0] (execve(2), NOTES).
             var line = Encoding.UTF8.GetString(bytes, 2, Math.Min(bytes.Length - 2, ShebangMax));
             var end = line.IndexOf('\n');
-            line = (end >= 0 ? line[..end] : line).Trim(' ', '\t', '\r');
+            // Only spaces and tabs are trimmed, as Linux does: a CRLF script names "sh\r".
+            line = (end >= 0 ? line[..end] : line).Trim(' ', '\t');
             if (line.Length == 0)
             {
                 error = "empty #! line";
@@ -65,7 +66,7 @@ public sealed partial class Kernel
             prefix.Add(path);
             args = prefix.Concat(args.Skip(1)).ToList();
             path = interpreter;
-            guestPath = PathNames.Normalize(group.Cwd, interpreter);
+            guestPath = VirtualFileSystem.Join(group.Cwd, interpreter);
         }
 
         var image = ElfImage.Parse(bytes, out error);
@@ -77,7 +78,8 @@ public sealed partial class Kernel
         ElfImage? interp = null;
         if (image.Interpreter is { } interpPath)
         {
-            var e = ReadExecutable(PathNames.Normalize("/", interpPath), out var interpBytes, out var interpError);
+            var interpGuestPath = VirtualFileSystem.Join("/", interpPath);
+            var e = ReadExecutable(task, ref interpGuestPath, out var interpBytes, out var interpError);
             interp = e == Errno.None ? ElfImage.Parse(interpBytes, out interpError) : null;
             if (interp is null)
             {
@@ -127,7 +129,8 @@ public sealed partial class Kernel
         fds.CloseOnExec();
 
         group.ExePath = guestPath;
-        var name = PathNames.FileName(guestPath);
+        group.HasExeced = true;
+        var name = PathNames.FileName(path);
         group.Comm = name.Length > 15 ? name[..15] : name;
         group.Argv = args;
         group.Envp = envp;
@@ -172,10 +175,11 @@ public sealed partial class Kernel
         }
     }
 
-    private Errno ReadExecutable(string guestPath, out byte[] bytes, out string? error)
+    /// <summary>Reads a program; <paramref name="guestPath"/> becomes its canonical path (what /proc/self/exe shows).</summary>
+    private Errno ReadExecutable(Task task, ref string guestPath, out byte[] bytes, out string? error)
     {
         bytes = Array.Empty<byte>();
-        var errno = Root.Stat(guestPath, followSymlink: true, out var st);
+        var errno = Vfs.Stat(task, guestPath, follow: true, out var st);
         if (errno != Errno.None)
         {
             error = errno == Errno.ENOENT ? "no such file or directory" : $"cannot open ({errno})";
@@ -189,12 +193,14 @@ public sealed partial class Kernel
             return Errno.EACCES;
         }
 
-        errno = Root.Open(guestPath, OpenFlags.ReadOnly, 0, out var file);
+        errno = Vfs.Open(task, guestPath, OpenFlags.ReadOnly, 0, out var file);
         if (errno != Errno.None || file is null)
         {
             error = $"cannot open ({errno})";
             return errno;
         }
+
+        guestPath = file.Path;
 
         try
         {

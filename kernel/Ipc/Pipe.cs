@@ -157,7 +157,8 @@ public sealed class Pipe
 
             if (Readers == 0)
             {
-                return PollEvents.Err;
+                // Linux reports a pipe without readers as writable too (the write then fails with EPIPE).
+                return PollEvents.Out | PollEvents.WrNorm | PollEvents.Err;
             }
 
             return _buffer.Length - _count >= PipeBuf ? PollEvents.Out | PollEvents.WrNorm : 0;

@@ -175,7 +175,8 @@ public sealed class Futexes
             }
 
             Monitor.PulseAll(_queue.SyncRoot);
-            return woken + (expected is null ? 0 : moved);
+            // Both operations return the woken plus the requeued waiters (futex_requeue's task_count).
+            return woken + moved;
         }
     }
 

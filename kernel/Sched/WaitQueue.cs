@@ -126,6 +126,10 @@ public readonly struct Deadline
     public static Deadline After(TimeSpan timeout) =>
         new(Stopwatch.GetTimestamp() + Math.Max(1, (long)(Math.Max(0, timeout.TotalSeconds) * Stopwatch.Frequency)));
 
+    /// <summary>Time left (zero when passed; <see cref="TimeSpan.MaxValue"/> for never).</summary>
+    public TimeSpan Remaining() =>
+        _ticks == 0 ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(Math.Min(_ticks, Stopwatch.GetTimestamp()), _ticks);
+
     /// <summary>Milliseconds left for Monitor.Wait: -1 for never, 0 when passed.</summary>
     public int RemainingMilliseconds()
     {

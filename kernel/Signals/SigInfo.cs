@@ -27,7 +27,7 @@ public sealed class SigInfo
     public const int Size = 128;
 
     public const int SiUser = 0, SiKernel = 0x80, SiQueue = -1, SiTimer = -2, SiTkill = -6;
-    public const int SegvMapErr = 1, SegvAccErr = 2, IllIllOpc = 1, FpeIntDiv = 1, TrapBrkpt = 1, BusAdrErr = 2;
+    public const int SegvMapErr = 1, SegvAccErr = 2, IllIllOpc = 1, IllIllOpn = 2, FpeIntDiv = 1, TrapBrkpt = 1, BusAdrErr = 2;
     public const int CldExited = 1, CldKilled = 2, CldDumped = 3, CldStopped = 5, CldContinued = 6;
 
     public int Signo { get; init; }

@@ -70,7 +70,7 @@ public sealed partial class Kernel
                 {
                     ExitSignal = request.ExitSignal,
                     ExePath = parentGroup.ExePath,
-                    Comm = parentGroup.Comm,
+                    Comm = parent.Comm, // the calling thread's name (fork copies the thread)
                     Argv = parentGroup.Argv,
                     Envp = parentGroup.Envp,
                     Limits = (ResourceLimit[])parentGroup.Limits.Clone(),

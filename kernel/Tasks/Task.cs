@@ -29,11 +29,25 @@ public sealed partial class Task
 
     private string? _comm;
 
-    /// <summary>The thread's name (PR_SET_NAME, /proc/self/task/N/comm); the process's until set.</summary>
+    /// <summary>
+    /// The thread's name (PR_SET_NAME, /proc/self/task/N/comm); the process's until set. The
+    /// main thread's name is the process's name, as in Linux.
+    /// </summary>
     public string Comm
     {
         get => _comm ?? Group.Comm;
-        set => _comm = value;
+        set
+        {
+            if (Tid == Group.Pid)
+            {
+                Group.Comm = value;
+                _comm = null;
+            }
+            else
+            {
+                _comm = value;
+            }
+        }
     }
 
     /// <summary>PR_SET_PDEATHSIG: the signal this thread gets when its parent dies.</summary>
@@ -160,10 +174,12 @@ public sealed partial class Task
 
                         break;
                     case ExitReason.PageFault:
-                        ForceSignal(SigInfo.Fault(Signals.SIGSEGV, Cpu.FaultOnPresentPage ? SigInfo.SegvAccErr : SigInfo.SegvMapErr, Cpu.FaultAddress), TrapPageFault);
+                        // Linux's rule: an address inside a mapping is an access error, otherwise a mapping error
+                        // (pages are populated lazily, so whether the page is present says nothing).
+                        ForceSignal(SigInfo.Fault(Signals.SIGSEGV, Cpu.FaultOnPresentPage || Group.Mm.Find(Cpu.FaultAddress) is not null ? SigInfo.SegvAccErr : SigInfo.SegvMapErr, Cpu.FaultAddress), TrapPageFault);
                         break;
                     case ExitReason.InvalidOpcode:
-                        ForceSignal(SigInfo.Fault(Signals.SIGILL, SigInfo.IllIllOpc, Cpu.Rip), TrapInvalidOpcode);
+                        ForceSignal(SigInfo.Fault(Signals.SIGILL, SigInfo.IllIllOpn, Cpu.Rip), TrapInvalidOpcode);
                         break;
                     case ExitReason.DivideError:
                         ForceSignal(SigInfo.Fault(Signals.SIGFPE, SigInfo.FpeIntDiv, Cpu.Rip), TrapDivideError);

@@ -106,6 +106,9 @@ public sealed class ThreadGroup
     /// <summary>A state change the parent has not collected with WUNTRACED/WCONTINUED yet (a wait status), or 0.</summary>
     internal int UnreportedStopStatus { get; set; }
 
+    /// <summary>The process has called execve since it was forked (Linux's !PF_FORKNOEXEC): its parent can no longer setpgid it.</summary>
+    public bool HasExeced { get; internal set; }
+
     /// <summary>Set while a vfork parent waits for this child to exec or exit.</summary>
     internal ManualResetEventSlim? VforkDone { get; set; }
 

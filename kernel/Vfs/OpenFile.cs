@@ -15,8 +15,8 @@ public abstract class OpenFile
         Flags = flags;
     }
 
-    /// <summary>The guest path it was opened by (what /proc/self/fd shows).</summary>
-    public string Path { get; }
+    /// <summary>The canonical guest path it was opened by (what /proc/self/fd shows); the VFS sets it after an open.</summary>
+    public string Path { get; set; }
 
     /// <summary>Access mode and status flags (O_RDONLY.., O_APPEND, O_NONBLOCK ...).</summary>
     public int Flags { get; set; }
@@ -57,6 +57,9 @@ public abstract class OpenFile
 
     /// <summary>Truncates or extends the file.</summary>
     public virtual long Truncate(long length) => -(long)Errno.EINVAL;
+
+    /// <summary>True for a terminal (what /dev/tty opens to when it is a process's stdin).</summary>
+    public virtual bool IsTerminal => false;
 
     /// <summary>Flushes to stable storage.</summary>
     public virtual long Sync() => 0;

@@ -100,6 +100,47 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "truncate64", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Truncate(string path, long length);
 
+    public const ulong ResolveNoXdev = 0x01, ResolveNoMagicLinks = 0x02, ResolveNoSymlinks = 0x04, ResolveBeneath = 0x08, ResolveInRoot = 0x10;
+    private const long SysOpenat2 = 437;
+
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall4(long number, long a0, byte* a1, OpenHow* a2, long a3);
+
+    /// <summary>struct open_how.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
+    }
+
+    /// <summary>openat2(2).</summary>
+    public static int OpenAt2(int dirfd, string path, int flags, uint mode, ulong resolve)
+    {
+        var how = new OpenHow { Flags = (ulong)(uint)flags, Mode = mode, Resolve = resolve };
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return (int)Syscall4(SysOpenat2, dirfd, p, &how, sizeof(OpenHow));
+        }
+    }
+
+    [LibraryImport(Library, EntryPoint = "readlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial nint Readlinkat(int dirfd, string path, byte* buffer, nuint size);
+
+    [LibraryImport(Library, EntryPoint = "mkdirat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Mkdirat(int dirfd, string path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "mknodat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Mknodat(int dirfd, string path, uint mode, ulong device);
+
+    [LibraryImport(Library, EntryPoint = "symlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Symlinkat(string target, int dirfd, string linkPath);
+
+    [LibraryImport(Library, EntryPoint = "fstatfs64", SetLastError = true)]
+    public static partial int Fstatfs(int fd, byte* buffer);
+
     /// <summary>struct pollfd.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

@@ -33,4 +33,10 @@ public sealed class DiffCase
     public ulong FlagsMask { get; init; } = 0x8D5;
 
     public uint Mxcsr { get; init; } = 0x1F80;
+
+    /// <summary>
+    /// Whether the x87 state the case leaves (FCW, FSW, tags, FOP/FIP/FDP and ST0-7 as FXSAVE
+    /// stores them) is compared. Every case starts from a clean FPU (FNINIT, registers zero).
+    /// </summary>
+    public bool CompareX87 { get; init; } = true;
 }

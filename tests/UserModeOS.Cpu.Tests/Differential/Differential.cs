@@ -251,6 +251,8 @@ public static class Differential
                 s.Xmm[x] = BinaryPrimitives.ReadUInt128LittleEndian(r[(TestProgram.OutXmm + (16 * x))..]);
             }
 
+            r.Slice(TestProgram.OutFx, TestProgram.FxSize).CopyTo(s.Fx);
+
             at += TestProgram.OutSize;
             if (BinaryPrimitives.ReadUInt32LittleEndian(r[TestProgram.OutScratchChanged..]) != 0)
             {
@@ -319,6 +321,11 @@ public static class Differential
             sb.Append($"  MXCSR: native 0x{native.Mxcsr:X8}, emulated 0x{emulated.Mxcsr:X8} (initial 0x{c.Mxcsr:X8})\n");
         }
 
+        if (c.CompareX87)
+        {
+            DiffX87(sb, native.Fx, emulated.Fx);
+        }
+
         // A null scratch in a snapshot means "unchanged from the case's initial page".
         var nativeScratch = native.Scratch ?? InitialScratch(c);
         var emulatedScratch = emulated.Scratch ?? InitialScratch(c);
@@ -336,6 +343,38 @@ public static class Differential
         }
 
         return sb.Length == 0 ? null : sb.ToString();
+    }
+
+    /// <summary>Compares the x87 part of two FXSAVE images (bytes 0-23 and ST0-7; MXCSR is compared on its own).</summary>
+    private static void DiffX87(StringBuilder sb, byte[] native, byte[] emulated)
+    {
+        static string Field(byte[] fx, int at, int size) => size switch
+        {
+            1 => $"0x{fx[at]:X2}",
+            2 => $"0x{BinaryPrimitives.ReadUInt16LittleEndian(fx.AsSpan(at)):X4}",
+            _ => $"0x{BinaryPrimitives.ReadUInt64LittleEndian(fx.AsSpan(at)):X16}",
+        };
+
+        foreach (var (name, at, size) in new[] { ("FCW", 0, 2), ("FSW", 2, 2), ("FTW", 4, 1), ("FOP", 6, 2), ("FIP", 8, 8), ("FDP", 16, 8) })
+        {
+            if (!native.AsSpan(at, size).SequenceEqual(emulated.AsSpan(at, size)))
+            {
+                sb.Append($"  {name}: native {Field(native, at, size)}, emulated {Field(emulated, at, size)}\n");
+            }
+        }
+
+        for (var i = 0; i < 8; i++)
+        {
+            var at = 32 + (16 * i);
+            if (!native.AsSpan(at, 16).SequenceEqual(emulated.AsSpan(at, 16)))
+            {
+                sb.Append($"  ST{i}: native {St(native, at)}, emulated {St(emulated, at)}\n");
+            }
+        }
+
+        static string St(byte[] fx, int at) =>
+            $"{BinaryPrimitives.ReadUInt16LittleEndian(fx.AsSpan(at + 8)):X4}:{BinaryPrimitives.ReadUInt64LittleEndian(fx.AsSpan(at)):X16}" +
+            (fx.AsSpan(at + 10, 6).ContainsAnyExcept((byte)0) ? $" (+{Convert.ToHexString(fx, at + 10, 6)})" : "");
     }
 
     internal static byte[] InitialScratch(DiffCase c)

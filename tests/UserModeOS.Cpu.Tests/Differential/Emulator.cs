@@ -24,6 +24,9 @@ internal sealed class CpuSnapshot
 
     public uint Mxcsr { get; init; }
 
+    /// <summary>The FXSAVE image of the end state (its x87 part is what is compared).</summary>
+    public byte[] Fx { get; } = new byte[TestProgram.FxSize];
+
     /// <summary>The scratch page after the case, or null when it is unchanged.</summary>
     public byte[]? Scratch { get; set; }
 }
@@ -74,6 +77,7 @@ internal sealed class Emulator : IDisposable, ICpuLog
             cpu.Xmm[x] = c.Xmm[x];
         }
 
+        cpu.ResetFpu();
         cpu.Mxcsr = c.Mxcsr;
         var initial = Differential.InitialScratch(c);
         if (!Memory.TryWrite(Differential.ScratchAddress, initial))
@@ -105,6 +109,8 @@ internal sealed class Emulator : IDisposable, ICpuLog
         {
             snapshot.Xmm[x] = cpu.Xmm[x];
         }
+
+        cpu.SaveFxState(snapshot.Fx);
 
         if (Memory.TryRead(Differential.ScratchAddress, _page) && !_page.AsSpan().SequenceEqual(initial))
         {

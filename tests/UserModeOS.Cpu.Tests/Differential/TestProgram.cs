@@ -39,7 +39,14 @@ internal sealed class TestProgram
     public const int OutMxcsr = 136;
     public const int OutScratchChanged = 140;
     public const int OutXmm = 144;
-    public const int OutSize = 400;
+
+    /// <summary>The FXSAVE64 image after the case (its x87 part is compared; MXCSR and XMM are above).</summary>
+    public const int OutFx = 400;
+    public const int FxSize = 512;
+    public const int OutSize = OutFx + FxSize;
+
+    /// <summary>Where the driver keeps the FXSAVE image of a clean FPU (FNINIT, registers zero) it loads before each case.</summary>
+    private const int CleanFx = 1024;
 
     private static readonly AssemblerRegister64[] Gprs =
         [rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15];
@@ -182,6 +189,8 @@ internal sealed class TestProgram
 
         asm.mov(rax, DataAddress);
         asm.mov(__qword_ptr[curIn], rax);
+        asm.mov(__word_ptr[curIn + CleanFx], 0x037F);
+        asm.mov(__dword_ptr[curIn + CleanFx + 24], 0x1F80);
         asm.mov(rax, (ulong)n);
         asm.mov(__qword_ptr[remaining], rax);
 
@@ -199,6 +208,7 @@ internal sealed class TestProgram
         asm.mov(rsi, __qword_ptr[rbx + InScratch]);
         asm.mov(rcx, __qword_ptr[rbx + InScratchLength]);
         asm.rep.movsb();
+        asm.fxrstor64(__[curIn + CleanFx]);
         asm.ldmxcsr(__dword_ptr[rbx + InMxcsr]);
         for (var x = 0; x < 16; x++)
         {
@@ -231,6 +241,7 @@ internal sealed class TestProgram
         asm.mov(rsp, saveArea + OutFlags + 8);
         asm.pushfq();
         asm.stmxcsr(__dword_ptr[saveArea + OutMxcsr]);
+        asm.fxsave64(__[saveArea + OutFx]);
         for (var x = 0; x < 16; x++)
         {
             asm.movdqu(__xmmword_ptr[saveArea + (ulong)(OutXmm + (16 * x))], Xmms[x]);

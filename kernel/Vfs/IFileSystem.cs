@@ -1,0 +1,116 @@
+namespace UserModeOS.Kernel.Vfs;
+
+/// <summary>
+/// A filesystem as the VFS sees it (Linux's super_block + inode operations, path-based).
+/// Paths are relative to the filesystem's own root: always "/"-rooted and normalised
+/// ("/bin/ls", "/" for the root), with NO symlink in any component but possibly the last:
+/// the VFS (<see cref="PathWalk"/>) has resolved them. A filesystem finding a symlink (or a
+/// non-directory) in an intermediate component answers ELOOP (ENOTDIR), so the walker can
+/// try a multi-component path at once and fall back to a step-by-step walk. Every
+/// operation acts on the last component without following it. <paramref name="caller"/>
+/// is the task asking, where content depends on it (procfs: /proc/self), else null.
+/// Modes given to calls that create files are final: the caller has applied the umask.
+/// </summary>
+public interface IFileSystem
+{
+    /// <summary>The type /proc/mounts shows ("ext4", "tmpfs", "proc", "devtmpfs", "sysfs").</summary>
+    string Type { get; }
+
+    /// <summary>statfs(2) of the filesystem holding <paramref name="path"/>.</summary>
+    Errno StatFs(string path, out StatFsInfo info);
+
+    /// <summary>open(2) with Linux flags; a symlink as last component gives ELOOP unless O_PATH|O_NOFOLLOW.</summary>
+    Errno Open(string path, int flags, uint mode, Task? caller, out OpenFile? file);
+
+    /// <summary>lstat(2).</summary>
+    Errno Stat(string path, Task? caller, out StatInfo stat);
+
+    /// <summary>readlink(2); EINVAL when the last component is no symlink.</summary>
+    Errno ReadLink(string path, Task? caller, out string target);
+
+    /// <summary>faccessat2(2) with R_OK/W_OK/X_OK bits (F_OK = 0); <paramref name="effectiveIds"/> is AT_EACCESS.</summary>
+    Errno Access(string path, int mode, bool effectiveIds);
+
+    /// <summary>mkdir(2).</summary>
+    Errno MakeDirectory(string path, uint mode);
+
+    /// <summary>mknod(2) for fifos, sockets, regular files and device nodes.</summary>
+    Errno MakeNode(string path, uint mode, ulong device);
+
+    /// <summary>unlink(2), or rmdir(2) when <paramref name="removeDirectory"/> is true.</summary>
+    Errno Unlink(string path, bool removeDirectory);
+
+    /// <summary>renameat2(2) within this filesystem, RENAME_NOREPLACE/RENAME_EXCHANGE/RENAME_WHITEOUT flags.</summary>
+    Errno Rename(string oldPath, string newPath, int flags);
+
+    /// <summary>symlink(2): creates <paramref name="linkPath"/> holding <paramref name="target"/> verbatim.</summary>
+    Errno Symlink(string target, string linkPath);
+
+    /// <summary>link(2) within this filesystem (never follows <paramref name="oldPath"/>).</summary>
+    Errno Link(string oldPath, string newPath);
+
+    /// <summary>chmod(2) of the last component (EOPNOTSUPP for a symlink, as lchmod).</summary>
+    Errno Chmod(string path, uint mode);
+
+    /// <summary>lchown(2); -1 leaves an id unchanged.</summary>
+    Errno Chown(string path, int uid, int gid);
+
+    /// <summary>
+    /// utimensat(2) with AT_SYMLINK_NOFOLLOW: each time is (seconds, nanoseconds), where
+    /// nanoseconds may be UTIME_NOW ((1 &lt;&lt; 30) - 1) or UTIME_OMIT ((1 &lt;&lt; 30) - 2).
+    /// </summary>
+    Errno Utimens(string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify);
+
+    /// <summary>truncate(2).</summary>
+    Errno Truncate(string path, long length);
+}
+
+/// <summary>
+/// A filesystem with Linux's "magic links" (/proc/[pid]/fd/N, exe, cwd, root): following one
+/// jumps straight to an object instead of walking a target string.
+/// </summary>
+public interface IMagicLinks
+{
+    /// <summary>
+    /// When <paramref name="path"/> is a magic link: true, with the canonical guest path to jump
+    /// to, or (for objects without a path, like pipes) the open file itself.
+    /// </summary>
+    bool TryMagicLink(string path, Task? caller, out string? jumpTo, out OpenFile? file, out Errno errno);
+}
+
+/// <summary>What statfs(2) reports (struct statfs, x86-64).</summary>
+public struct StatFsInfo
+{
+    public const long Ext4Magic = 0xEF53, TmpfsMagic = 0x01021994, ProcMagic = 0x9fa0, SysfsMagic = 0x62656572;
+
+    public long Type;
+    public long BlockSize;
+    public long Blocks;
+    public long BlocksFree;
+    public long BlocksAvailable;
+    public long Files;
+    public long FilesFree;
+    public ulong FsId;
+    public long NameMax;
+    public long FragmentSize;
+    public long Flags;
+
+    public const int Size = 120;
+
+    /// <summary>Writes x86-64 <c>struct statfs</c>.</summary>
+    public readonly void Write(Span<byte> b)
+    {
+        b[..Size].Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b, Type);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[8..], BlockSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[16..], Blocks);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[24..], BlocksFree);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[32..], BlocksAvailable);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[40..], Files);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[48..], FilesFree);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b[56..], FsId);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[64..], NameMax);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[72..], FragmentSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[80..], Flags);
+    }
+}

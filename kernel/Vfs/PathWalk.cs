@@ -1,0 +1,298 @@
+namespace UserModeOS.Kernel.Vfs;
+
+/// <summary>How a walk treats its last component.</summary>
+[Flags]
+public enum WalkFlags
+{
+    None = 0,
+
+    /// <summary>Follow a symlink (or magic link) in the last component (stat, open, chdir, exec).</summary>
+    Follow = 1,
+
+    /// <summary>
+    /// A trailing slash does not make the walk follow a last-component symlink (unlink, rmdir,
+    /// rename, mkdir): the symlink itself is the result, and the caller decides.
+    /// </summary>
+    NoFollowTrailing = 2,
+}
+
+/// <summary>Where a walk ended.</summary>
+public readonly record struct WalkResult
+{
+    /// <summary>The canonical (symlink-free, absolute, normalised) guest path.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>The mount owning <see cref="Path"/>.</summary>
+    public required Mount Mount { get; init; }
+
+    /// <summary>The path within <see cref="Mount"/>'s filesystem.</summary>
+    public required string Relative { get; init; }
+
+    /// <summary>False when every component but the last exists and the last does not (a name to create).</summary>
+    public required bool Exists { get; init; }
+
+    /// <summary>The last component's lstat (valid when <see cref="Exists"/>).</summary>
+    public StatInfo Stat { get; init; }
+
+    /// <summary>A followed magic link to an object without a path (a pipe): the open file itself.</summary>
+    public OpenFile? MagicFile { get; init; }
+
+    /// <summary>The path ended in "/" (or a last "." or ".."): it must name a directory.</summary>
+    public bool TrailingSlash { get; init; }
+
+    public IFileSystem FileSystem => Mount.FileSystem;
+
+    public bool IsDirectory => Exists && Stat.IsDirectory;
+
+    public bool IsSymlink => Exists && (Stat.Mode & InodeMode.TypeMask) == InodeMode.Symlink;
+}
+
+/// <summary>
+/// namei: the path walk of path_resolution(7), done entirely in the guest's namespace. Each
+/// component is looked up on the filesystem that owns it (crossing mounts), "." is skipped,
+/// ".." goes to the parent of the canonical path so far but never above the walk's root,
+/// symlinks are read and followed by us (absolute targets restart at the root) with at
+/// most 40 links per walk (ELOOP), a missing or non-directory intermediate component is
+/// ENOENT or ENOTDIR, and a trailing slash demands a directory. No filesystem is ever asked
+/// to follow a symlink.
+/// </summary>
+public static class PathWalk
+{
+    /// <summary>MAXSYMLINKS.</summary>
+    public const int MaxLinks = 40;
+
+    /// <summary>
+    /// Walks absolute guest path <paramref name="path"/> (not yet normalised: callers join a
+    /// relative path to a canonical cwd or directory path).
+    /// </summary>
+    public static Errno Walk(MountTable mounts, Task? caller, string path, WalkFlags flags, out WalkResult result)
+    {
+        result = default;
+        if (path.Length == 0)
+        {
+            return Errno.ENOENT;
+        }
+
+        var trailing = path.EndsWith('/') || path.EndsWith("/.", StringComparison.Ordinal) || path.EndsWith("/..", StringComparison.Ordinal) ||
+            path is "." or "..";
+        var followLast = (flags & WalkFlags.Follow) != 0 || (trailing && (flags & WalkFlags.NoFollowTrailing) == 0);
+
+        // Components still to walk, the next one last.
+        var pending = new List<string>();
+        PushComponents(pending, path);
+        var current = new List<string>();
+        var links = 0;
+        StatInfo st = default;
+        var statValid = false;
+        var exists = true;
+        OpenFile? magicFile = null;
+
+        while (pending.Count > 0)
+        {
+            var name = pending[^1];
+            pending.RemoveAt(pending.Count - 1);
+            if (name == ".")
+            {
+                continue;
+            }
+
+            if (name == "..")
+            {
+                if (current.Count > 0)
+                {
+                    current.RemoveAt(current.Count - 1);
+                }
+
+                statValid = false;
+                continue;
+            }
+
+            // Fast path: several plain names on one filesystem with nothing mounted below, asked at
+            // once; the filesystem refuses (ELOOP/ENOTDIR/ENOENT) when an intermediate one is
+            // not a real directory, and we then go one component at a time.
+            var chunk = 1;
+            var basePath = Join(current, current.Count);
+            if (pending.Count > 0 && !mounts.HasMountsBelow(basePath))
+            {
+                while (chunk <= pending.Count && pending[^chunk] is not ("." or ".."))
+                {
+                    chunk++;
+                }
+            }
+
+            Errno e;
+            string childPath;
+            Mount mount;
+            string relative;
+            while (true)
+            {
+                childPath = basePath == "/" ? "/" + name : basePath + "/" + name;
+                for (var i = 1; i < chunk; i++)
+                {
+                    childPath += "/" + pending[^i];
+                }
+
+                mount = mounts.Find(childPath);
+                relative = mount.Relative(childPath);
+                e = mount.FileSystem.Stat(relative, caller, out st);
+                if (e == Errno.None || chunk == 1)
+                {
+                    break;
+                }
+
+                chunk = 1;
+            }
+
+            // The chunk's names are now all walked: the intermediate ones were directories.
+            current.Add(name);
+            for (var i = 1; i < chunk; i++)
+            {
+                current.Add(pending[^1]);
+                pending.RemoveAt(pending.Count - 1);
+            }
+
+            var isLast = pending.Count == 0;
+            if (e == Errno.ENOENT && isLast)
+            {
+                exists = false;
+                statValid = false;
+                break;
+            }
+
+            if (e != Errno.None)
+            {
+                return e;
+            }
+
+            statValid = true;
+            if ((st.Mode & InodeMode.TypeMask) == InodeMode.Symlink && (!isLast || followLast))
+            {
+                if (++links > MaxLinks)
+                {
+                    return Errno.ELOOP;
+                }
+
+                current.RemoveAt(current.Count - 1);
+                if (mount.FileSystem is IMagicLinks magic && magic.TryMagicLink(relative, caller, out var jumpTo, out var file, out e))
+                {
+                    if (e != Errno.None)
+                    {
+                        return e;
+                    }
+
+                    if (jumpTo is not null)
+                    {
+                        current.Clear();
+                        PushComponents(current, jumpTo, reverse: false);
+                        statValid = false;
+                        if (isLast)
+                        {
+                            // The object may be gone (a deleted file): the jump still names it.
+                            break;
+                        }
+
+                        continue;
+                    }
+
+                    if (!isLast)
+                    {
+                        return Errno.ENOTDIR;
+                    }
+
+                    magicFile = file;
+                    e = file!.Stat(out st);
+                    if (e != Errno.None)
+                    {
+                        return e;
+                    }
+
+                    current.Add(name);
+                    break;
+                }
+
+                e = mount.FileSystem.ReadLink(relative, caller, out var target);
+                if (e != Errno.None)
+                {
+                    return e;
+                }
+
+                if (target.Length == 0)
+                {
+                    return Errno.ENOENT;
+                }
+
+                if (target[0] == '/')
+                {
+                    current.Clear();
+                }
+
+                PushComponents(pending, target);
+                if (target.EndsWith('/'))
+                {
+                    // A target ending in "/" must name a directory.
+                    trailing |= isLast;
+                    followLast |= isLast;
+                }
+
+                statValid = false;
+                continue;
+            }
+
+            if (!isLast && !st.IsDirectory)
+            {
+                return Errno.ENOTDIR;
+            }
+        }
+
+        var canonical = Join(current, current.Count);
+        var owner = mounts.Find(canonical);
+        var rel = owner.Relative(canonical);
+        if (exists && !statValid && magicFile is null)
+        {
+            var e = owner.FileSystem.Stat(rel, caller, out st);
+            if (e == Errno.ENOENT && current.Count > 0)
+            {
+                exists = false;
+            }
+            else if (e != Errno.None)
+            {
+                return e;
+            }
+        }
+
+        if (exists && trailing && !st.IsDirectory && !((st.Mode & InodeMode.TypeMask) == InodeMode.Symlink && !followLast))
+        {
+            return Errno.ENOTDIR;
+        }
+
+        result = new WalkResult
+        {
+            Path = canonical,
+            Mount = owner,
+            Relative = rel,
+            Exists = exists,
+            Stat = st,
+            MagicFile = magicFile,
+            TrailingSlash = trailing,
+        };
+        return Errno.None;
+    }
+
+    private static void PushComponents(List<string> list, string path, bool reverse = true)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (reverse)
+        {
+            for (var i = parts.Length - 1; i >= 0; i--)
+            {
+                list.Add(parts[i]);
+            }
+        }
+        else
+        {
+            list.AddRange(parts);
+        }
+    }
+
+    private static string Join(List<string> parts, int count) => count == 0 ? "/" : "/" + string.Join('/', parts.GetRange(0, count));
+}
