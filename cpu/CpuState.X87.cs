@@ -154,7 +154,10 @@ public sealed unsafe partial class CpuState
     }
 
     /// <summary>True when an unmasked x87 exception is pending (FSW.ES): the next waiting x87 instruction faults (#MF).</summary>
-    public bool X87ExceptionPending => (X87.Status & ~X87.Control & 0x3F) != 0;
+    public bool X87ExceptionPending => X87PendingExceptions != 0;
+
+    /// <summary>The unmasked exception flags (IE, DE, ZE, OE, UE, PE as FSW bits 0-5) that are pending.</summary>
+    public int X87PendingExceptions => X87.Status & ~X87.Control & 0x3F;
 
     /// <summary>The 11-bit opcode of the last non-control x87 instruction (FOP).</summary>
     public ushort X87Opcode

@@ -74,6 +74,7 @@ public sealed unsafe partial class CpuState
         Xmm = other.Xmm;
         Rip = other.Rip;
         Mxcsr = other.Mxcsr;
+        X87 = other.X87;
         FlagOp = other.FlagOp;
         FlagRes = other.FlagRes;
         FlagDst = other.FlagDst;

@@ -12,6 +12,11 @@ public enum ExitReason
     InvalidOpcode,
     /// <summary>Integer division by zero or quotient overflow (#DE). RIP is the instruction.</summary>
     DivideError,
+    /// <summary>
+    /// A pending unmasked x87 exception reached a waiting x87 or MMX instruction (#MF).
+    /// RIP is that instruction; <see cref="CpuState.X87PendingExceptions"/> says which.
+    /// </summary>
+    FloatingPointError,
     /// <summary><c>int3</c> (#BP). RIP points past it, as on hardware.</summary>
     Breakpoint,
     /// <summary>A privileged or malformed instruction (#GP), e.g. <c>hlt</c> or <c>int n</c>. RIP is the instruction.</summary>

@@ -22,6 +22,131 @@ internal static unsafe class FileIo
         t.Add(Nr.Readv, &Readv, Arg.Fd, Arg.Ptr, Arg.Int);
         t.Add(Nr.Writev, &Writev, Arg.Fd, Arg.Ptr, Arg.Int);
         t.Add(Nr.Lseek, &Lseek, Arg.Fd, Arg.Int, Arg.Int);
+        t.Add(Nr.Sendfile, &Sendfile, Arg.Fd, Arg.Fd, Arg.Ptr, Arg.Int);
+        t.Add(Nr.CopyFileRange, &CopyFileRange, Arg.Fd, Arg.Ptr, Arg.Fd, Arg.Ptr, Arg.Int, Arg.Hex);
+    }
+
+    /// <summary>sendfile(2): copies from a file (at *offset, or its position) to any writable fd.</summary>
+    private static long Sendfile(Task t, in SyscallArgs a) => Transfer(t, (int)a.A1, a.A2, (int)a.A0, 0, (long)a.A3);
+
+    /// <summary>copy_file_range(2): between two regular files, each at *offset or its position.</summary>
+    private static long CopyFileRange(Task t, in SyscallArgs a)
+    {
+        if (a.A5 != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        return Transfer(t, (int)a.A0, a.A1, (int)a.A2, a.A3, (long)a.A4);
+    }
+
+    /// <summary>
+    /// Moves up to <paramref name="count"/> bytes between two open files through a kernel
+    /// buffer. An offset pointer, when given, is used and updated instead of the file position.
+    /// </summary>
+    private static long Transfer(Task t, int inFd, ulong inOffsetAddress, int outFd, ulong outOffsetAddress, long count)
+    {
+        var input = t.Group.Fds.Get(inFd);
+        var output = t.Group.Fds.Get(outFd);
+        if (input is null || output is null || !input.CanRead || !output.CanWrite)
+        {
+            return Errors.EBADF;
+        }
+
+        if (count < 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        Span<byte> word = stackalloc byte[8];
+        long? inOffset = null, outOffset = null;
+        if (inOffsetAddress != 0)
+        {
+            if (!t.CopyIn(inOffsetAddress, word))
+            {
+                return Errors.EFAULT;
+            }
+
+            inOffset = BinaryPrimitives.ReadInt64LittleEndian(word);
+        }
+
+        if (outOffsetAddress != 0)
+        {
+            if (!t.CopyIn(outOffsetAddress, word))
+            {
+                return Errors.EFAULT;
+            }
+
+            outOffset = BinaryPrimitives.ReadInt64LittleEndian(word);
+        }
+
+        if (inOffset < 0 || outOffset < 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        count = Math.Min(count, MaxIo);
+        var chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(count, 1), ChunkSize));
+        long done = 0;
+        try
+        {
+            while (done < count)
+            {
+                var span = chunk.AsSpan(0, (int)Math.Min(count - done, chunk.Length));
+                var n = inOffset is { } io ? input.ReadAt(span, io + done) : input.Read(t, span);
+                if (n <= 0)
+                {
+                    if (n < 0 && done == 0)
+                    {
+                        return n;
+                    }
+
+                    break;
+                }
+
+                var data = span[..(int)n];
+                var w = outOffset is { } oo ? output.WriteAt(data, oo + done) : output.Write(t, data);
+                if (w < 0)
+                {
+                    if (done == 0)
+                    {
+                        return w;
+                    }
+
+                    break;
+                }
+
+                done += w;
+                if (w < n || n < span.Length)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        if (inOffset is { } finalIn)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(word, finalIn + done);
+            if (!t.CopyOut(inOffsetAddress, word))
+            {
+                return Errors.EFAULT;
+            }
+        }
+
+        if (outOffset is { } finalOut)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(word, finalOut + done);
+            if (!t.CopyOut(outOffsetAddress, word))
+            {
+                return Errors.EFAULT;
+            }
+        }
+
+        return done;
     }
 
     private static long Read(Task t, in SyscallArgs a) => ReadInto(t, (int)a.A0, a.A1, (long)a.A2, -1);

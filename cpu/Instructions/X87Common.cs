@@ -81,7 +81,7 @@ internal static unsafe class X87
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Pending(CpuState c) => (c.X87.Status & ~c.X87.Control & 0x3F) != 0;
 
-    public static int Fault(CpuState c, Op* op) => c.ExitAt(op, ExitReason.DivideError);
+    public static int Fault(CpuState c, Op* op) => c.ExitAt(op, ExitReason.FloatingPointError);
 
     /// <summary>The stack-underflow check of an operation reading ST(i) (and ST(j)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -439,31 +439,17 @@ public sealed unsafe class GuestMemory : IDisposable
     }
 
     /// <summary>copy_to_user: writes guest memory with the guest's own permissions.</summary>
-    public bool TryWrite(ulong address, ReadOnlySpan<byte> source)
-    {
-        while (!source.IsEmpty)
-        {
-            var host = Translate(address, AccessKind.Write);
-            if (host == 0)
-            {
-                return false;
-            }
-
-            var chunk = (int)Math.Min((ulong)source.Length, PageSize - (address & ~PageMask));
-            source[..chunk].CopyTo(new Span<byte>((void*)host, chunk));
-            source = source[chunk..];
-            address += (ulong)chunk;
-        }
-
-        return true;
-    }
+    public bool TryWrite(ulong address, ReadOnlySpan<byte> source) => Write(address, source, AccessKind.Write);
 
     /// <summary>Writes regardless of page permissions (the loader filling read-only segments).</summary>
-    public bool TryWriteInitial(ulong address, ReadOnlySpan<byte> source)
+    public bool TryWriteInitial(ulong address, ReadOnlySpan<byte> source) => Write(address, source, AccessKind.Read);
+
+    /// <summary>Copies into guest memory page by page; <paramref name="access"/> is the permission the pages must grant.</summary>
+    private bool Write(ulong address, ReadOnlySpan<byte> source, AccessKind access)
     {
         while (!source.IsEmpty)
         {
-            var host = Translate(address, AccessKind.Read);
+            var host = Translate(address, access);
             if (host == 0)
             {
                 return false;

@@ -308,7 +308,7 @@ public abstract class SyntheticFileSystem : IFileSystem
         var e = Find(path, caller, out var node);
         if (e != Errno.None)
         {
-            return e == Errno.ENOENT && (flags & OpenFlags.Create) != 0 ? Errno.EACCES : e;
+            return e;
         }
 
         var st = StatOf(path, node);
@@ -351,11 +351,7 @@ public abstract class SyntheticFileSystem : IFileSystem
             return Errno.None;
         }
 
-        if (writes)
-        {
-            return Errno.EACCES;
-        }
-
+        // Root may open any of them for writing; writes to files without a handler fail (EINVAL).
         file = new SnapshotFile(path, flags, node.Content!(), Stat);
         return Errno.None;
     }
@@ -369,15 +365,16 @@ public abstract class SyntheticFileSystem : IFileSystem
 
     private Errno ReadOnly(string path) => Find(path, null, out _) == Errno.None ? Errno.EPERM : Errno.EACCES;
 
-    public Errno MakeDirectory(string path, uint mode) => Errno.EACCES;
+    /// <summary>Nothing can be created here: the directories have no create operation (ENOENT, as Linux answers).</summary>
+    public Errno MakeDirectory(string path, uint mode) => Errno.ENOENT;
 
-    public Errno MakeNode(string path, uint mode, ulong device) => Errno.EACCES;
+    public Errno MakeNode(string path, uint mode, ulong device) => Errno.ENOENT;
 
     public Errno Unlink(string path, bool removeDirectory) => ReadOnly(path);
 
     public Errno Rename(string oldPath, string newPath, int flags) => ReadOnly(oldPath);
 
-    public Errno Symlink(string target, string linkPath) => Errno.EACCES;
+    public Errno Symlink(string target, string linkPath) => Errno.ENOENT;
 
     public Errno Link(string oldPath, string newPath) => Errno.EPERM;
 

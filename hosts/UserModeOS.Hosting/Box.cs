@@ -23,10 +23,16 @@ public sealed class BoxOptions
 
     public string Hostname { get; init; } = "umos";
 
+    /// <summary>The most tasks (threads of all processes) the box may hold; fork and clone fail with EAGAIN past it.</summary>
+    public int MaxTasks { get; init; } = 4096;
+
     /// <summary>More host folders mounted in the guest (`--volume HOST:GUEST[:ro]`), in order.</summary>
     public IReadOnlyList<BoxVolume> Volumes { get; init; } = Array.Empty<BoxVolume>();
 
-    /// <summary>Guest paths that get a fresh tmpfs (`--tmpfs GUEST`), mounted after the volumes.</summary>
+    /// <summary>
+    /// Guest paths that get a fresh tmpfs (`--tmpfs GUEST[:size=N[k|m|g]]`), mounted after the
+    /// volumes; without a size a tmpfs may hold half the host's memory, as on Linux.
+    /// </summary>
     public IReadOnlyList<string> TmpfsMounts { get; init; } = Array.Empty<string>();
 }
 
@@ -120,6 +126,7 @@ public sealed class Box
             Log = new HostLog(options.Log ?? Console.Error),
             Strace = options.Strace,
             Hostname = options.Hostname,
+            MaxTasks = options.MaxTasks,
         });
         Mount(vfs, kernel, root, options);
         return new Box(kernel);
@@ -149,10 +156,44 @@ public sealed class Box
             vfs.Mounts.Add(volume.GuestPath, fs, fs.HostFolder, volume.ReadOnly);
         }
 
-        foreach (var path in options.TmpfsMounts)
+        foreach (var spec in options.TmpfsMounts)
         {
-            vfs.Mounts.Add(path, new Tmpfs(), "tmpfs");
+            var (path, size) = ParseTmpfs(spec) ?? throw new ArgumentException($"tmpfs mount '{spec}': expected GUEST[:size=N[k|m|g]]");
+            vfs.Mounts.Add(path, new Tmpfs(size), "tmpfs");
         }
+    }
+
+    /// <summary>Parses `GUEST[:size=N[k|m|g]]`; null when malformed.</summary>
+    public static (string Path, long Size)? ParseTmpfs(string spec)
+    {
+        var colon = spec.IndexOf(':');
+        var path = colon < 0 ? spec : spec[..colon];
+        if (!path.StartsWith('/'))
+        {
+            return null;
+        }
+
+        if (colon < 0)
+        {
+            return (path, 0);
+        }
+
+        var option = spec[(colon + 1)..];
+        if (!option.StartsWith("size=", StringComparison.Ordinal) || option.Length == 5)
+        {
+            return null;
+        }
+
+        var number = option[5..];
+        long scale = char.ToLowerInvariant(number[^1]) switch { 'k' => 1L << 10, 'm' => 1L << 20, 'g' => 1L << 30, _ => 1 };
+        if (scale != 1)
+        {
+            number = number[..^1];
+        }
+
+        return long.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+            ? (path, n * scale)
+            : null;
     }
 
     /// <summary>Starts a process; throws <see cref="GuestStartException"/> when it cannot run.</summary>
@@ -178,6 +219,34 @@ public sealed class Box
 
         return new GuestProcess(group);
     }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the box's foreground process group, as a terminal's
+    /// Ctrl-C (SIGINT), Ctrl-\ (SIGQUIT) or hang-up would: the group a guest made the host
+    /// terminal's foreground with tcsetpgrp, else the group of the box's first process.
+    /// </summary>
+    public void SignalForeground(int signal)
+    {
+        var pgrp = (OperatingSystem.IsLinux() ? HostFile.ForegroundProcessGroup(_kernel) : null) ?? _kernel.Init?.ProcessGroup;
+        if (pgrp is { } group)
+        {
+            SignalGroup(_kernel, group, signal);
+        }
+    }
+
+    /// <summary>Signals every process of a process group, with the siginfo of a signal the kernel (the tty) sends.</summary>
+    internal static void SignalGroup(UserModeOS.Kernel.Kernel kernel, int pgrp, int signal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(signal);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, UserModeOS.Kernel.Signals.Max);
+        foreach (var p in kernel.Processes())
+        {
+            if (p.ProcessGroup == pgrp)
+            {
+                kernel.SendSignal(p, UserModeOS.Kernel.SigInfo.FromKernel(signal));
+            }
+        }
+    }
 }
 
 /// <summary>A running guest process.</summary>
@@ -202,6 +271,9 @@ public sealed class GuestProcess
 
     /// <summary>The raw wait(2) status once exited.</summary>
     public int WaitStatus => _group.ExitStatus;
+
+    /// <summary>Sends a signal to every process in this process's current process group, as a terminal's Ctrl-C does (SIGINT = 2).</summary>
+    public void SignalProcessGroup(int signal) => Box.SignalGroup(_group.Kernel, _group.ProcessGroup, signal);
 
     /// <summary>Sends a signal to the process, as kill(2) from outside the box would (SIGKILL = 9 by default).</summary>
     public void Kill(int signal = UserModeOS.Kernel.Signals.SIGKILL) =>

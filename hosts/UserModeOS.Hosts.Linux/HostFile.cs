@@ -69,12 +69,56 @@ public sealed unsafe class HostFile : OpenFile
         }
     }
 
+    /// <summary>How long a blocked read of a terminal or host pipe sleeps between checks for a signal.</summary>
+    private const int InterruptCheckMilliseconds = 50;
+
+    /// <summary>Whether the host fd is a regular file or directory (never blocks); found on first read.</summary>
+    private int _neverBlocks = -1;
+
     public override long Read(Task task, Span<byte> buffer)
     {
         SyncStatusFlags();
+        if (!buffer.IsEmpty && (Flags & OpenFlags.NonBlock) == 0 && !NeverBlocks() && !WaitReadable(task))
+        {
+            return -(long)Errno.ERESTARTSYS;
+        }
+
         fixed (byte* p = buffer)
         {
             return Result(Libc.Read(_fd, p, (nuint)buffer.Length));
+        }
+    }
+
+    private bool NeverBlocks()
+    {
+        if (_neverBlocks < 0)
+        {
+            _neverBlocks = Stat(out var st) == Errno.None && (st.IsRegular || (st.Mode & InodeMode.TypeMask) == InodeMode.Directory) ? 1 : 0;
+        }
+
+        return _neverBlocks == 1;
+    }
+
+    /// <summary>
+    /// Waits with host poll() in short slices until the fd has input (or hang-up, or an error
+    /// the read will report), so that a signal can interrupt a guest blocked on the host
+    /// terminal: false when the task must leave for a signal or its death.
+    /// </summary>
+    private bool WaitReadable(Task task)
+    {
+        while (true)
+        {
+            var pfd = new Libc.PollFd { Fd = _fd, Events = (short)PollEvents.In };
+            var r = Libc.Poll(&pfd, 1, InterruptCheckMilliseconds);
+            if (r != 0 && !(r < 0 && Libc.Errno == (int)Errno.EINTR))
+            {
+                return true;
+            }
+
+            if (task.HasPendingInterruption)
+            {
+                return false;
+            }
         }
     }
 
@@ -190,6 +234,23 @@ public sealed unsafe class HostFile : OpenFile
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The foreground process group a guest of <paramref name="kernel"/> picked for a host
+    /// terminal with tcsetpgrp (TIOCSPGRP), or null when none did: where the host's Ctrl-C goes.
+    /// </summary>
+    public static int? ForegroundProcessGroup(UserModeOS.Kernel.Kernel kernel)
+    {
+        if (Foreground.TryGetValue(kernel, out var groups))
+        {
+            foreach (var pgrp in groups.Values)
+            {
+                return pgrp;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Each box's view of the foreground process group of each host terminal (by device number).</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using UserModeOS.Hosting;
 
 namespace UserModeOS.Cli;
@@ -24,7 +25,7 @@ public static class Program
         };
         var tmpfs = new Option<string[]>("--tmpfs")
         {
-            Description = "Mount an empty in-memory filesystem at guest path GUEST; repeatable",
+            Description = "Mount an empty in-memory filesystem at guest path GUEST (GUEST[:size=N[k|m|g]]); repeatable",
         };
         var workdir = new Option<string?>("--workdir")
         {
@@ -98,13 +99,19 @@ public static class Program
             volumes.Add(parsed);
         }
 
-        foreach (var path in more.Tmpfs.Concat(more.Workdir is null ? [] : new[] { more.Workdir }))
+        foreach (var spec in more.Tmpfs)
         {
-            if (!path.StartsWith('/'))
+            if (Box.ParseTmpfs(spec) is null)
             {
-                Console.Error.WriteLine($"umos: {path}: guest paths must be absolute");
+                Console.Error.WriteLine($"umos: --tmpfs {spec}: expected an absolute GUEST path, optionally with :size=N[k|m|g]");
                 return 125;
             }
+        }
+
+        if (more.Workdir is { } dir && !dir.StartsWith('/'))
+        {
+            Console.Error.WriteLine($"umos: --workdir {dir}: guest paths must be absolute");
+            return 125;
         }
 
         foreach (var pair in more.Env)
@@ -147,7 +154,37 @@ public static class Program
             return e.Errno == Kernel.Errno.ENOENT ? 127 : 126;
         }
 
+        // The host terminal's Ctrl-C (and SIGTERM, SIGHUP, SIGQUIT sent to umos) reach the
+        // guest's foreground process group instead of ending umos; umos ends when its guest does.
+        using var forwarders = ForwardSignals(box);
         return process.WaitForExitAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the box's foreground process group.</summary>
+    private static CompositeDisposable ForwardSignals(Box box)
+    {
+        var registrations = new CompositeDisposable();
+        foreach (var (host, guest) in new[] { (PosixSignal.SIGINT, 2), (PosixSignal.SIGTERM, 15), (PosixSignal.SIGHUP, 1), (PosixSignal.SIGQUIT, 3) })
+        {
+            registrations.Add(PosixSignalRegistration.Create(host, context =>
+            {
+                context.Cancel = true;
+                box.SignalForeground(guest);
+            }));
+        }
+
+        return registrations;
+    }
+
+    private sealed class CompositeDisposable : List<IDisposable>, IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var d in this)
+            {
+                d.Dispose();
+            }
+        }
     }
 
     private static List<string> HostEnvironment()

@@ -148,7 +148,7 @@ public sealed partial class Kernel
         cpu.Regs = default;
         cpu.Xmm = default;
         cpu.Rflags = 0x202;
-        cpu.Mxcsr = 0x1F80;
+        cpu.ResetFpu();
         cpu[Reg.Rsp] = sp;
         cpu.Rip = entry;
         error = null;

@@ -30,6 +30,16 @@ public sealed class SigInfo
     public const int SegvMapErr = 1, SegvAccErr = 2, IllIllOpc = 1, IllIllOpn = 2, FpeIntDiv = 1, TrapBrkpt = 1, BusAdrErr = 2;
     public const int CldExited = 1, CldKilled = 2, CldDumped = 3, CldStopped = 5, CldContinued = 6;
 
+    public const int FpeFltDiv = 3, FpeFltOvf = 4, FpeFltUnd = 5, FpeFltRes = 6, FpeFltInv = 7;
+
+    /// <summary>
+    /// The SIGFPE si_code for pending x87 exception flags (FSW bits: IE 1, DE 2, ZE 4, OE 8,
+    /// UE 16, PE 32), in Linux's order of precedence (fpu__exception_code).
+    /// </summary>
+    public static int FloatingPointCode(int flags) =>
+        (flags & 1) != 0 ? FpeFltInv : (flags & 4) != 0 ? FpeFltDiv : (flags & 8) != 0 ? FpeFltOvf :
+        (flags & 0x12) != 0 ? FpeFltUnd : (flags & 32) != 0 ? FpeFltRes : 0;
+
     public int Signo { get; init; }
     public int Code { get; init; }
     public SigInfoLayout Layout { get; init; }

@@ -7,7 +7,7 @@ namespace UserModeOS.Kernel;
 // action, or a handler on a real rt_sigframe), and rt_sigreturn back (signal(7), sigaction(2)).
 public sealed partial class Task
 {
-    private const int TrapDivideError = 0, TrapBreakpoint = 3, TrapInvalidOpcode = 6, TrapGeneralProtection = 13, TrapPageFault = 14;
+    private const int TrapDivideError = 0, TrapBreakpoint = 3, TrapInvalidOpcode = 6, TrapGeneralProtection = 13, TrapPageFault = 14, TrapFloatingPoint = 16;
 
     /// <summary>sigaltstack(2) state.</summary>
     public ulong AltStackBase { get; set; }

@@ -184,6 +184,9 @@ public sealed partial class Task
                     case ExitReason.DivideError:
                         ForceSignal(SigInfo.Fault(Signals.SIGFPE, SigInfo.FpeIntDiv, Cpu.Rip), TrapDivideError);
                         break;
+                    case ExitReason.FloatingPointError:
+                        ForceSignal(SigInfo.Fault(Signals.SIGFPE, SigInfo.FloatingPointCode(Cpu.X87PendingExceptions), Cpu.Rip), TrapFloatingPoint);
+                        break;
                     case ExitReason.Breakpoint:
                         ForceSignal(SigInfo.Fault(Signals.SIGTRAP, SigInfo.SiKernel, 0), TrapBreakpoint);
                         break;

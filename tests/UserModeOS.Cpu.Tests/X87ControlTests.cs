@@ -1,3 +1,4 @@
+using Iced.Intel;
 using NUnit.Framework;
 using UserModeOS.Cpu.Tests.Differential;
 using static Iced.Intel.AssemblerRegisters;
@@ -39,6 +40,24 @@ public sealed class X87ControlTests
             a.fnclex();
         }, With(s, Out + 0x40, 0x037E)));
         AssertSameAsHost(cases);
+    }
+
+    [Test]
+    public void Cpuid_AdvertisesTheFpu()
+    {
+        Assert.That(CpuFeatures.Missing(Iced.Intel.CpuidFeature.FPU), Is.Empty);
+        Assert.That(CpuFeatures.Query(1, 0).Edx & 1, Is.EqualTo(1u), "CPUID.1:EDX.FPU");
+
+        // The 387 and 287 additions (FSIN, FCOS, FSINCOS, FPREM1, FUCOMPP, 32-bit FNSTENV/FNSAVE, FNSTSW AX, FSETPM) and the
+        // P6 ones (FCMOVcc, FCOMI) are all there too, and FISTTP.
+        foreach (var code in Enum.GetValues<Iced.Intel.Code>())
+        {
+            var features = code.CpuidFeatures();
+            if (code.ToOpCode().Mode64 && (features.Contains(Iced.Intel.CpuidFeature.FPU387) || features.Contains(Iced.Intel.CpuidFeature.FPU287) || features.Contains(Iced.Intel.CpuidFeature.FPU)))
+            {
+                Assert.That(UserModeOS.Cpu.Decoding.OpTable.IsImplemented(code), Is.True, code.ToString());
+            }
+        }
     }
 
     private static byte[] With(byte[] s, int at, ushort v)
@@ -105,6 +124,15 @@ public sealed class X87ControlTests
                 a.fnstenv(__[rbx + Out]);
                 a.fninit();
             }, Scratch(x, y, 0x037B)),
+            Case("16-bit fnstenv, fldenv, fnsave, frstor", a =>
+            {
+                LoadAB(a);
+                a.fadd(__dword_ptr[rbx + M]);
+                a.AddInstruction(Instruction.Create(Code.Fnstenv_m14byte, new MemoryOperand(Register.RBX, Out)));
+                a.AddInstruction(Instruction.Create(Code.Fldenv_m14byte, new MemoryOperand(Register.RBX, Out)));
+                a.AddInstruction(Instruction.Create(Code.Fnsave_m94byte, new MemoryOperand(Register.RBX, Out + 0x20)));
+                a.AddInstruction(Instruction.Create(Code.Frstor_m94byte, new MemoryOperand(Register.RBX, Out + 0x20)));
+            }, Scratch(x, y)),
             Case("fxrstor64 x87 state", a =>
             {
                 LoadAB(a);

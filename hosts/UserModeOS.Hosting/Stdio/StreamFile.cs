@@ -18,16 +18,96 @@ internal sealed class StreamFile : OpenFile
         _ownsStream = ownsStream;
     }
 
+    /// <summary>How long a blocked read sleeps between checks for a signal.</summary>
+    private static readonly TimeSpan InterruptCheck = TimeSpan.FromMilliseconds(50);
+
+    private readonly Lock _readLock = new();
+
+    /// <summary>A stream read still in flight, left behind by a read a signal interrupted.</summary>
+    private System.Threading.Tasks.Task<int>? _pending;
+    private byte[] _pendingBuffer = [];
+
+    /// <summary>Bytes read from the stream that no guest read has taken yet.</summary>
+    private byte[] _leftover = [];
+    private int _leftoverStart, _leftoverCount;
+
+    /// <summary>
+    /// Reads what the stream gives; while it has nothing, the guest stays interruptible: a
+    /// signal makes the read return -ERESTARTSYS (the stream read stays in flight and its
+    /// data goes to the next read, so nothing is lost).
+    /// </summary>
     public override long Read(Task task, Span<byte> buffer)
     {
-        try
+        if (buffer.IsEmpty)
         {
-            return _stream.Read(buffer);
+            return 0;
         }
-        catch (IOException)
+
+        if (_stream is MemoryStream memory)
         {
-            return -(long)Errno.EIO;
+            return memory.Read(buffer);
         }
+
+        lock (_readLock)
+        {
+            if (_leftoverCount > 0)
+            {
+                return TakeLeftover(buffer);
+            }
+
+            try
+            {
+                if (_pending is null)
+                {
+                    if (_pendingBuffer.Length < buffer.Length)
+                    {
+                        _pendingBuffer = new byte[Math.Min(buffer.Length, 1 << 16)];
+                    }
+
+                    _pending = _stream.ReadAsync(_pendingBuffer, 0, Math.Min(buffer.Length, _pendingBuffer.Length));
+                }
+
+                while (!_pending.Wait(InterruptCheck))
+                {
+                    if (task.HasPendingInterruption)
+                    {
+                        return -(long)Errno.ERESTARTSYS;
+                    }
+                }
+
+                var n = _pending.Result;
+                _pending = null;
+                _leftover = _pendingBuffer;
+                _leftoverStart = 0;
+                _leftoverCount = n;
+                return n == 0 ? 0 : TakeLeftover(buffer);
+            }
+            catch (AggregateException e) when (e.InnerException is IOException or ObjectDisposedException)
+            {
+                _pending = null;
+                return -(long)Errno.EIO;
+            }
+            catch (IOException)
+            {
+                _pending = null;
+                return -(long)Errno.EIO;
+            }
+        }
+    }
+
+    private int TakeLeftover(Span<byte> buffer)
+    {
+        var n = Math.Min(buffer.Length, _leftoverCount);
+        _leftover.AsSpan(_leftoverStart, n).CopyTo(buffer);
+        _leftoverStart += n;
+        _leftoverCount -= n;
+        if (_leftoverCount == 0)
+        {
+            // The buffer goes back to the next stream read.
+            _pendingBuffer = _leftover;
+        }
+
+        return n;
     }
 
     public override long Write(Task task, ReadOnlySpan<byte> data)
