@@ -10,21 +10,20 @@ namespace UserModeOS.Cpu;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Vendor: "UserModeOS64" (12 characters, as the vendor id must be). Claiming GenuineIntel
-/// or AuthenticAMD would invite vendor-specific code paths (cache descriptors from leaves
-/// 2/4, family/model errata work-arounds) that this machine cannot honour. glibc treats an
-/// unknown vendor as <c>arch_kind_other</c> and selects string functions from the feature
-/// bits alone, falling back to its minimum cache thresholds.
+/// Vendor: "AuthenticAMD", family 17h. glibc reads the feature leaves only for vendors it
+/// knows (for any other vendor <c>init_cpu_features</c> skips leaf 1 and every program
+/// fails the x86-64 baseline ISA check), and AMD's path needs nothing we lack: cache sizes
+/// come from leaves 8000_0005h/8000_0006h, which describe a plausible 32 KiB L1d, 512 KiB
+/// L2 and 16 MiB L3. Family 17h is not one glibc applies model work-arounds to. The brand
+/// string still says what this really is.
 /// </para>
 /// <para>
 /// A feature bit is set when every 64-bit-mode instruction form Iced attributes to that
 /// feature alone (and not also to x87, as FCMOVcc or FISTTP are) has a builder. Forms on
 /// MMX registers count only toward the MMX bit: on real hardware they come with MMX, and
 /// leaving SSE/SSE2 clear because an MMX-register form is missing would hide the XMM ISA
-/// that programs actually use. Consequently FPU, MMX and FXSR are clear until x87, MMX and
-/// FXSAVE/FXRSTOR exist. glibc's ISA-level check (x86-64 baseline requires CMOV, CX8, FPU,
-/// FXSR, MMX, SSE, SSE2) therefore fails, which only matters for binaries carrying an
-/// x86 ISA-needed property note or a glibc built for x86-64-v2 and later.
+/// that programs actually use. glibc's ISA-level check needs the x86-64 baseline (CMOV,
+/// CX8, FPU, FXSR, MMX, SSE, SSE2); x86-64-v2 comes with SSE3, SSSE3 and SSE4.
 /// </para>
 /// <para>
 /// Not advertised: OSXSAVE/XSAVE/AVX (no XSAVE state; XGETBV is not implemented), the
@@ -34,11 +33,11 @@ namespace UserModeOS.Cpu;
 /// </remarks>
 public static class CpuFeatures
 {
-    public const string Vendor = "UserModeOS64";
+    public const string Vendor = "AuthenticAMD";
     public const string Brand = "UserModeOS virtual x86-64";
 
-    /// <summary>Family 6, model 0, stepping 0: matches no real model, so no model-specific quirks apply.</summary>
-    private const uint Signature = 0x0000_0600;
+    /// <summary>Family 17h (base 0Fh + extended 08h), model 0, stepping 0.</summary>
+    private const uint Signature = 0x0080_0F00;
 
     private const uint MaxBasicLeaf = 7;
     private const uint MaxExtendedLeaf = 0x8000_0008;
@@ -52,6 +51,12 @@ public static class CpuFeatures
         0x8000_0000 => (MaxExtendedLeaf, 0, 0, 0),
         0x8000_0001 => (0, 0, Table.Ext1Ecx, Table.Ext1Edx),
         >= 0x8000_0002 and <= 0x8000_0004 => BrandLeaf(leaf - 0x8000_0002),
+
+        // L1 data and instruction caches: 32 KiB, 8-way, 64-byte lines.
+        0x8000_0005 => (0, 0, 0x2008_0140, 0x2008_0140),
+
+        // L2: 512 KiB, 8-way; L3: 16 MiB (32 units of 512 KiB), 16-way; 64-byte lines.
+        0x8000_0006 => (0, 0, 0x0200_6140, 0x0080_8140),
 
         // Address sizes: 48-bit virtual, 46-bit physical (a common value; nothing depends on it).
         0x8000_0008 => (0x302E, 0, 0, 0),

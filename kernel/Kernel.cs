@@ -132,6 +132,7 @@ public sealed partial class Kernel : ICpuLog
         }
     }
 
+    /// <summary>A thread other than a main thread has ended: it leaves the task table.</summary>
     internal void TaskGone(Task task)
     {
         lock (_table)
@@ -151,7 +152,14 @@ public sealed partial class Kernel : ICpuLog
 
         var mm = new AddressSpace();
         Task? task = null;
-        var fs = new FsContext(PathNames.Normalize("/", request.WorkingDirectory));
+        // The cwd is a canonical path, as chdir leaves it: symlinks in the requested one are resolved.
+        var cwd = PathNames.Normalize("/", request.WorkingDirectory);
+        if (Vfs.Walk(null, cwd, WalkFlags.Follow, out var walked) == Errno.None && walked.IsDirectory)
+        {
+            cwd = walked.Path;
+        }
+
+        var fs = new FsContext(cwd);
         var r = Register(tid => new Task(new ThreadGroup(this, tid, null, mm, fds, fs, new SignalHandlers()), tid, new CpuState(mm.Memory, this)), out task);
         if (r < 0 || task is null)
         {

@@ -59,16 +59,7 @@ internal static unsafe class Time
 
     private static long ThreadCpuNanos(Task t) => t.CpuTime.Ticks * 100;
 
-    private static long ProcessCpuNanos(ThreadGroup group)
-    {
-        long sum = 0;
-        foreach (var task in group.Tasks())
-        {
-            sum += task.CpuTime.Ticks;
-        }
-
-        return sum * 100;
-    }
+    private static long ProcessCpuNanos(ThreadGroup group) => group.CpuTime.Ticks * 100;
 
     private enum ClockKind
     {

@@ -108,7 +108,7 @@ internal static unsafe class Wait
     {
         var time = (int)a.A0 switch
         {
-            RusageSelf => t.Group.ExitedTasksCpuTime + SumThreads(t.Group),
+            RusageSelf => t.Group.CpuTime,
             RusageThread => t.CpuTime,
             RusageChildren => t.Group.ReapedChildrenCpuTime,
             _ => (TimeSpan?)null,
@@ -119,17 +119,6 @@ internal static unsafe class Wait
         }
 
         return WriteRusage(t, a.A1, time.Value) ? 0 : Errors.EFAULT;
-    }
-
-    private static TimeSpan SumThreads(ThreadGroup group)
-    {
-        var sum = TimeSpan.Zero;
-        foreach (var task in group.Tasks())
-        {
-            sum += task.CpuTime;
-        }
-
-        return sum;
     }
 
     /// <summary>struct rusage: our CPU time is all user time (guest code and the kernel run on the same host thread).</summary>

@@ -47,6 +47,7 @@ public sealed partial class Kernel
                 group.State = ProcessState.Reaped;
                 parent?.RemoveChild(group);
                 _processes.Remove(group.Pid);
+                _tasks.Remove(group.Pid);
             }
         }
 
@@ -95,6 +96,7 @@ public sealed partial class Kernel
             child.State = ProcessState.Reaped;
             child.Parent?.RemoveChild(child);
             _processes.Remove(child.Pid);
+            _tasks.Remove(child.Pid);
         }
     }
 
@@ -180,6 +182,7 @@ public sealed partial class Kernel
                     child.State = ProcessState.Reaped;
                     child.Parent?.RemoveChild(child);
                     _processes.Remove(child.Pid);
+                    _tasks.Remove(child.Pid);
                 }
 
                 return true;

@@ -208,6 +208,13 @@ public sealed partial class Task
         {
             ExitCleanup();
             Group.TaskExited(this);
+
+            // The task no longer counts against the instance's limit; a process's main thread
+            // does until the process is reaped (a zombie still holds its pid).
+            if (Tid != Group.Pid)
+            {
+                Kernel.TaskGone(this);
+            }
         }
     }
 

@@ -126,6 +126,24 @@ public sealed class ThreadGroup
     /// <summary>CPU time used by the tasks that have exited (for getrusage and times).</summary>
     internal TimeSpan ExitedTasksCpuTime { get; set; }
 
+    /// <summary>CPU time of the whole process: its live threads and those that have exited (CLOCK_PROCESS_CPUTIME_ID, RUSAGE_SELF).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            lock (_tasks)
+            {
+                var sum = ExitedTasksCpuTime;
+                foreach (var t in _tasks)
+                {
+                    sum += t.CpuTime;
+                }
+
+                return sum;
+            }
+        }
+    }
+
     /// <summary>CPU time of reaped children (RUSAGE_CHILDREN).</summary>
     internal TimeSpan ReapedChildrenCpuTime { get; set; }
 
@@ -204,11 +222,12 @@ public sealed class ThreadGroup
         bool last;
         lock (_tasks)
         {
+            // Moved to the exited total in the same step, so the process's CPU time never dips.
             _tasks.Remove(task);
+            ExitedTasksCpuTime += task.CpuTime;
             last = _tasks.Count == 0;
         }
 
-        ExitedTasksCpuTime += task.CpuTime;
         if (last)
         {
             // A group whose last thread called exit(2) exits with that thread's status.

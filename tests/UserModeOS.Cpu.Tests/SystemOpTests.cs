@@ -47,7 +47,7 @@ public sealed class SystemOpTests
         var vendor = Encoding.ASCII.GetString([.. BitConverter.GetBytes(b), .. BitConverter.GetBytes(d), .. BitConverter.GetBytes(c)]);
         Assert.Multiple(() =>
         {
-            Assert.That(vendor, Is.EqualTo("UserModeOS64"));
+            Assert.That(vendor, Is.EqualTo(CpuFeatures.Vendor));
             Assert.That(a, Is.EqualTo(7u));
         });
     }
