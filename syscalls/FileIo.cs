@@ -24,6 +24,25 @@ internal static unsafe class FileIo
         t.Add(Nr.Lseek, &Lseek, Arg.Fd, Arg.Int, Arg.Int);
         t.Add(Nr.Sendfile, &Sendfile, Arg.Fd, Arg.Fd, Arg.Ptr, Arg.Int);
         t.Add(Nr.CopyFileRange, &CopyFileRange, Arg.Fd, Arg.Ptr, Arg.Fd, Arg.Ptr, Arg.Int, Arg.Hex);
+        t.Add(Nr.Fadvise64, &Fadvise64, Arg.Fd, Arg.Int, Arg.Int, Arg.Int);
+    }
+
+    /// <summary>posix_fadvise(2): advice only; pipes are ESPIPE, unknown advice EINVAL.</summary>
+    private static long Fadvise64(Task t, in SyscallArgs a)
+    {
+        const int MaxAdvice = 5;
+        var file = t.Group.Fds.Get((int)a.A0);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        if ((int)a.A3 is < 0 or > MaxAdvice || (long)a.A2 < 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        return file.Stat(out var st) == Errno.None && (st.Mode & InodeMode.TypeMask) == InodeMode.Fifo ? Errors.Fail(Errno.ESPIPE) : 0;
     }
 
     /// <summary>sendfile(2): copies from a file (at *offset, or its position) to any writable fd.</summary>

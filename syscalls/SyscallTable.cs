@@ -43,6 +43,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Timers.Register(table);
         Pipes.Register(table);
         Poll.Register(table);
+        Sockets.Register(table);
         return table;
     }
 

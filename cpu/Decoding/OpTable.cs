@@ -35,6 +35,9 @@ internal static class OpTable
         SseInteger.Register();
         SseFloat.Register();
         SseEstimates.Register();
+        Sse3Ops.Register();
+        Ssse3Ops.Register();
+        Sse41Ops.Register();
         MmxInteger.Register();
         MmxMoves.Register();
         X87Arith.Register();

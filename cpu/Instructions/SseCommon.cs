@@ -88,6 +88,17 @@ internal readonly unsafe struct SrcM32 : IXmmSrc
     }
 }
 
+/// <summary>A 1-byte memory operand, zero-extended (PINSRB xmm, m8).</summary>
+internal readonly unsafe struct SrcM8 : IXmmSrc
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Load(CpuState c, Op* op, out UInt128 value)
+    {
+        value = c.Read8(c.Ea(op));
+        return true;
+    }
+}
+
 /// <summary>A 2-byte memory operand, zero-extended (PINSRW mm, m16).</summary>
 internal readonly unsafe struct SrcM16 : IXmmSrc
 {
@@ -160,6 +171,37 @@ internal static unsafe class Sse
                 OpTable.Add(code, builder);
             }
         }
+    }
+
+    /// <summary>
+    /// Registers the legacy forms of a mnemonic that belong to <paramref name="feature"/> alone
+    /// and have no MM register operand (the XMM forms of SSE3, SSSE3 and SSE4.1, and the
+    /// SSE4.1 PEXTRW r/m16 beside SSE2's PEXTRW r32).
+    /// </summary>
+    public static void Add(Mnemonic mnemonic, CpuidFeature feature, OpBuilder builder)
+    {
+        foreach (var code in Enum.GetValues<Code>())
+        {
+            if (code.Mnemonic() == mnemonic && code.Encoding() == EncodingKind.Legacy &&
+                code.CpuidFeatures() is [var f] && f == feature && !HasMmOperand(code))
+            {
+                OpTable.Add(code, builder);
+            }
+        }
+    }
+
+    private static bool HasMmOperand(Code code)
+    {
+        var oc = code.ToOpCode();
+        for (var i = 0; i < oc.OpCount; i++)
+        {
+            if (oc.GetOpKind(i) is OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm or OpCodeOperandKind.mm_or_mem)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsPlainSse(Code code)
@@ -237,6 +279,7 @@ internal static unsafe class Sse
                     8 => &Run<O, SrcM64, D>,
                     4 => &Run<O, SrcM32, D>,
                     2 => &Run<O, SrcM16, D>,
+                    1 => &Run<O, SrcM8, D>,
                     _ => null,
                 };
                 return op.Handler != null;

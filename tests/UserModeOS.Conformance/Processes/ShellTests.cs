@@ -15,8 +15,8 @@ public sealed class ShellTests
     [OneTimeSetUp]
     public void RequireBusybox() => Assume.That(File.Exists(Busybox), "busybox-static is not installed");
 
-    private static RunResult Sh(string script) =>
-        Compare.AssertSameAsNative([Busybox, "sh", "-c", script.Replace("BB ", Busybox + " ", StringComparison.Ordinal)], compareStderr: true);
+    private static RunResult Sh(string script, bool compareStderr = true) =>
+        Compare.AssertSameAsNative([Busybox, "sh", "-c", script.Replace("BB ", Busybox + " ", StringComparison.Ordinal)], compareStderr: compareStderr);
 
     /// <summary>(The native side inherits the test host's ignored SIGPIPE, so yes's complaint is silenced.)</summary>
     [Test]
@@ -69,7 +69,11 @@ public sealed class ShellTests
         echo "jobs done"
         """);
 
-    /// <summary>(Not SIGINT: a non-interactive shell's background jobs ignore it, once they have run far enough.)</summary>
+    /// <summary>
+    /// (Not SIGINT: a non-interactive shell's background jobs ignore it, once they have run far
+    /// enough. stderr not compared: whether ash prints "Terminated" for a job killed before it
+    /// ran depends on timing.)
+    /// </summary>
     [Test]
     public void Kill() => Sh("""
         BB sleep 10 & p=$!
@@ -81,7 +85,7 @@ public sealed class ShellTests
         kill -0 $$ && echo "self exists"
         BB kill -0 $$ && echo "busybox kill sees the shell"
         BB sh -c 'kill -TERM $$; echo not reached'; echo "child killed itself: $?"
-        """);
+        """, compareStderr: false);
 
     [Test]
     public void AHundredShortLivedChildren() => Sh("""

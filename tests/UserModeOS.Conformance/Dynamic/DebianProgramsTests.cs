@@ -1,0 +1,73 @@
+using UserModeOS.Conformance.Harness;
+
+namespace UserModeOS.Conformance.Dynamic;
+
+/// <summary>
+/// Debian's own dynamically linked programs, started through their ld.so from the host's
+/// root, native vs umos (issue 5). Each test is skipped when the program is not installed.
+/// </summary>
+[TestFixture]
+public sealed class DebianProgramsTests
+{
+    private TempDir _data = null!;
+
+    [OneTimeSetUp]
+    public void CreateData()
+    {
+        _data = new TempDir("debian-data");
+        _data.Write("words.txt", "pear\napple\nfig\nbanana\napple\ncherry\nfig\nkiwi\n10\n9\n100\n-3\n");
+        _data.Write("random.bin", TestData.PseudoRandom(1 << 20, 0xd1));
+        _data.Write("tree/a.txt", "alpha\n");
+        _data.Write("tree/b/c.txt", "gamma\n");
+    }
+
+    [OneTimeTearDown]
+    public void RemoveData() => _data.Dispose();
+
+    private static void RequireProgram(string path) => Assume.That(File.Exists(path), $"{path} is not installed");
+
+    private void Same(params string[] argv)
+    {
+        RequireProgram(argv[0]);
+        Compare.AssertSameAsNative(argv, workdir: _data.Path);
+    }
+
+    [Test]
+    public void LsLongListing() => Same("/bin/ls", "-la", "--time-style=+%Y", "tree", "tree/b");
+
+    [Test]
+    public void LsOfRoot() => Same("/bin/ls", "/");
+
+    [Test]
+    public void Sort() => Same("/usr/bin/sort", "words.txt");
+
+    [Test]
+    public void SortNumericUnique() => Same("/usr/bin/sort", "-n", "-u", "words.txt");
+
+    [Test]
+    public void Md5sum() => Same("/usr/bin/md5sum", "random.bin", "words.txt");
+
+    [Test]
+    public void Sha256AndSha512() => Same("/usr/bin/sha512sum", "random.bin");
+
+    [Test]
+    public void Factor() => Same("/usr/bin/factor", "1234567", "18446744073709551557", "600851475143");
+
+    [Test]
+    public void BashAssociativeArraysAndArithmetic() => Same(
+        "/bin/bash", "-c", "declare -A m=([a]=1 [b]=2); m[c]=$((m[a] + m[b] * 10)); for k in a b c; do echo $k=${m[$k]}; done; echo $(( (1 << 40) / 3 ))");
+
+    [Test]
+    public void Python() => Same(
+        "/usr/bin/python3", "-c",
+        "import json, hashlib, math; print(json.dumps({'a': [1, 2.5, None]}, sort_keys=True)); print(hashlib.sha256(b'umos').hexdigest()); print(math.sqrt(2), 10 ** 30 // 7, f'{math.pi:.12f}')");
+
+    [Test]
+    public void Perl() => Same("/usr/bin/perl", "-e", "my %h = map { $_ => $_ ** 2 } 1..6; print join(',', map { \"$_=$h{$_}\" } sort keys %h), \"\\n\"; printf(\"%.10f\\n\", atan2(1, 1) * 4);");
+
+    [Test]
+    public void Sqlite() => Same("/usr/bin/sqlite3", ":memory:", "create table t(x); insert into t values (1),(2),(3); select sum(x), avg(x), group_concat(x) from t;");
+
+    [Test]
+    public void GzipRoundTrip() => Same("/bin/bash", "-c", "/bin/gzip -c -9 random.bin | /bin/gzip -d | /usr/bin/md5sum");
+}
