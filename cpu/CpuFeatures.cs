@@ -26,7 +26,16 @@ namespace UserModeOS.Cpu;
 /// CX8, FPU, FXSR, MMX, SSE, SSE2); x86-64-v2 comes with SSE3, SSSE3 and SSE4.
 /// </para>
 /// <para>
-/// Not advertised: OSXSAVE/XSAVE/AVX (no XSAVE state; XGETBV is not implemented), the
+/// XSAVE: the XSAVE feature set manages the x87 and SSE state components only (XCR0 = 3, see
+/// <see cref="Instructions.Xsave"/>). Leaf 1 ECX bit 26 (XSAVE) is derived from the op table
+/// like the other bits; bit 27 (OSXSAVE) goes with it, since our kernel is the OS that has
+/// enabled XSAVE. Leaf 0Dh: subleaf 0 reports the supported components (3) and the area size
+/// (576: the 512-byte legacy region and the 64-byte header); subleaf 1 reports XSAVEOPT,
+/// XSAVEC and XGETBV with ECX = 1 when implemented (no XSAVES: it is for the kernel). glibc's
+/// dynamic linker uses XSAVEC in <c>_dl_runtime_resolve</c> when leaf 0Dh says it can.
+/// </para>
+/// <para>
+/// Not advertised: AVX and everything that needs its state (XCR0 has no YMM bit), the
 /// hypervisor bit, TF single-stepping. ERMS and FSRM are advertised because REP MOVSB/STOSB
 /// are the fastest way to copy on this interpreter (bulk host copies per page).
 /// </para>
@@ -39,7 +48,8 @@ public static class CpuFeatures
     /// <summary>Family 17h (base 0Fh + extended 08h), model 0, stepping 0.</summary>
     private const uint Signature = 0x0080_0F00;
 
-    private const uint MaxBasicLeaf = 7;
+    /// <summary>0Dh: the XSAVE leaf (leaves 2-6 and 8-0Ch are all zero).</summary>
+    private const uint MaxBasicLeaf = 0xD;
     private const uint MaxExtendedLeaf = 0x8000_0008;
 
     /// <summary>Returns EAX, EBX, ECX, EDX for a leaf and subleaf; unknown leaves are all zero.</summary>
@@ -48,6 +58,7 @@ public static class CpuFeatures
         0 => (MaxBasicLeaf, Chars(Vendor, 0), Chars(Vendor, 8), Chars(Vendor, 4)),
         1 => (Signature, Table.Leaf1Ebx, Table.Leaf1Ecx, Table.Leaf1Edx),
         7 when subleaf == 0 => (0, Table.Leaf7Ebx, 0, Table.Leaf7Edx),
+        0xD => XsaveLeaf(subleaf),
         0x8000_0000 => (MaxExtendedLeaf, 0, 0, 0),
         0x8000_0001 => (0, 0, Table.Ext1Ecx, Table.Ext1Edx),
         >= 0x8000_0002 and <= 0x8000_0004 => BrandLeaf(leaf - 0x8000_0002),
@@ -100,6 +111,28 @@ public static class CpuFeatures
         return forms;
     }
 
+    /// <summary>
+    /// Leaf 0Dh. Subleaf 0: EAX = supported XCR0 bits, EBX = area size for the enabled ones,
+    /// ECX = area size for all supported ones, EDX = upper XCR0 bits. Subleaf 1: EAX = XSAVEOPT
+    /// (bit 0), XSAVEC (1), XGETBV with ECX = 1 (2); EBX = the compacted size of the enabled
+    /// state. Subleaves 2-62 describe components we do not have: all zero.
+    /// </summary>
+    private static (uint, uint, uint, uint) XsaveLeaf(uint subleaf)
+    {
+        if (!Table.Xsave)
+        {
+            return (0, 0, 0, 0);
+        }
+
+        const uint size = Instructions.Xsave.AreaSize;
+        return subleaf switch
+        {
+            0 => ((uint)Instructions.Xsave.Xcr0, size, size, (uint)(Instructions.Xsave.Xcr0 >> 32)),
+            1 => (Table.Leaf0D1Eax, Table.Has0D1(1) ? size : 0, 0, 0),
+            _ => (0, 0, 0, 0),
+        };
+    }
+
     private static uint Chars(string s, int start) => BitConverter.ToUInt32(Encoding.ASCII.GetBytes(s), start);
 
     private static (uint, uint, uint, uint) BrandLeaf(uint part)
@@ -123,7 +156,20 @@ public static class CpuFeatures
             (22, CpuidFeature.MOVBE),
             (23, CpuidFeature.POPCNT),
             (25, CpuidFeature.AES),
-            (30, CpuidFeature.RDRAND));
+            (26, CpuidFeature.XSAVE),
+            (30, CpuidFeature.RDRAND))
+            | (Has(CpuidFeature.XSAVE) ? 1u << 27 : 0);
+
+        /// <summary>The XSAVE feature set (XGETBV, XSAVE, XRSTOR) is implemented.</summary>
+        public static readonly bool Xsave = Has(CpuidFeature.XSAVE);
+
+        /// <summary>Leaf 0Dh subleaf 1 EAX: XSAVEOPT, XSAVEC, XGETBV with ECX = 1 (which our XGETBV handles).</summary>
+        public static readonly uint Leaf0D1Eax = Bits(
+            (0, CpuidFeature.XSAVEOPT),
+            (1, CpuidFeature.XSAVEC))
+            | (Xsave ? 1u << 2 : 0);
+
+        public static bool Has0D1(int bit) => (Leaf0D1Eax & (1u << bit)) != 0;
 
         public static readonly uint Leaf1Edx = Bits(
             (0, CpuidFeature.FPU),

@@ -17,6 +17,9 @@ public sealed class KernelConfig
 
     public string Hostname { get; init; } = "umos";
 
+    /// <summary>Address-space layout randomisation for execve (personality(ADDR_NO_RANDOMIZE) turns it off per process).</summary>
+    public bool Aslr { get; init; } = true;
+
     /// <summary>The most tasks (threads) the instance may hold; clone fails with EAGAIN past it.</summary>
     public int MaxTasks { get; init; } = 4096;
 }

@@ -30,6 +30,19 @@ internal static unsafe class Process
         t.Add(Nr.SchedGetaffinity, &SchedGetaffinity, Arg.Int, Arg.Int, Arg.Ptr);
         t.Add(Nr.SchedYield, &SchedYield);
         t.Add(Nr.Prctl, &Prctl, Arg.Int, Arg.Hex, Arg.Hex, Arg.Hex, Arg.Hex);
+        t.Add(Nr.Personality, &PersonalityCall, Arg.Hex);
+    }
+
+    /// <summary>personality(2): 0xffffffff only queries; anything else is stored and the old value returned.</summary>
+    private static long PersonalityCall(Task t, in SyscallArgs a)
+    {
+        var old = t.Group.Personality;
+        if ((uint)a.A0 != uint.MaxValue)
+        {
+            t.Group.Personality = (uint)a.A0;
+        }
+
+        return old;
     }
 
     private const int PrSetPdeathsig = 1, PrGetPdeathsig = 2, PrGetDumpable = 3, PrSetDumpable = 4;

@@ -45,6 +45,11 @@ internal static class OpTable
         X87Compare.Register();
         X87Control.Register();
         X87Transcendental.Register();
+        Sse42.Register();
+        Bmi.Register();
+        Crypto.Register();
+        Xsave.Register();
+        RandomOps.Register();
     }
 
     public static void Add(Code code, OpBuilder builder)

@@ -344,15 +344,22 @@ public sealed unsafe class GuestMemory : IDisposable
             var pte = slot;
             if ((pte & PteCow) != 0)
             {
+                // Copy while the page is still shared, and so still read-only for every sharer:
+                // once our share is dropped, the last remaining sharer may write it at once.
                 var host = (nint)(pte & ~PteFlags);
+                var copy = PagePool.Allocate();
+                NativeMemory.Copy((void*)host, (void*)copy, (nuint)PageSize);
                 if (DropShare(host))
                 {
-                    var copy = PagePool.Allocate();
-                    NativeMemory.Copy((void*)host, (void*)copy, (nuint)PageSize);
                     pte = (ulong)copy | (pte & PteFlags);
 
                     // Other threads of this address space may still read the old page through their TLBs.
                     BumpGeneration();
+                }
+                else
+                {
+                    // Everyone else let go first: the page is ours alone.
+                    PagePool.Free(copy);
                 }
 
                 pte &= ~PteCow;

@@ -88,8 +88,9 @@ public sealed partial class Kernel
             }
         }
 
-        var mm = new AddressSpace();
-        var bias = image.Type == ElfImage.TypeDyn ? ProgramLoader.PieBase - ProgramLoader.Span(image).Low : 0;
+        var layout = AddressLayout.For(Config.Aslr && (group.Personality & Personality.AddrNoRandomize) == 0);
+        var mm = new AddressSpace { MmapBase = layout.MmapBase };
+        var bias = image.Type == ElfImage.TypeDyn ? layout.PieBase - ProgramLoader.Span(image).Low : 0;
         var end2 = ProgramLoader.MapSegments(mm, image, bias);
         ulong interpBase = 0;
         var entry = image.Entry + bias;
@@ -101,7 +102,7 @@ public sealed partial class Kernel
             entry = interp.Entry + interpBase - low;
         }
 
-        mm.BrkStart = mm.Brk = end2;
+        mm.BrkStart = mm.Brk = end2 + layout.BrkOffset;
         var sp = ProgramLoader.BuildStack(mm, new ProgramLoader.StackInfo(
             args,
             envp,
@@ -113,7 +114,8 @@ public sealed partial class Kernel
             CpuFeatures.Query(1, 0).Edx,
             0,
             0,
-            0));
+            0),
+            layout.StackTop);
 
         // The point of no return: the other threads end, the old image goes.
         EndOtherThreads(task);

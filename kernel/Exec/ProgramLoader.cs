@@ -117,10 +117,9 @@ public static class ProgramLoader
         uint Uid,
         uint Gid);
 
-    /// <summary>Creates the stack VMA and writes argc/argv/envp/auxv; returns the initial RSP.</summary>
-    public static ulong BuildStack(AddressSpace mm, StackInfo info)
+    /// <summary>Creates the stack VMA below <paramref name="top"/> and writes argc/argv/envp/auxv; returns the initial RSP.</summary>
+    public static ulong BuildStack(AddressSpace mm, StackInfo info, ulong top = AddressSpace.StackTop)
     {
-        var top = AddressSpace.StackTop;
         mm.MapFixed(top - StackSize, StackSize, PageProt.Read | PageProt.Write, name: "[stack]", growsDown: true);
 
         // Strings first, at the very top, then the random bytes and the platform name.

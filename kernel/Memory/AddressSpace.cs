@@ -16,8 +16,14 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
     /// <summary>Top of the user address space; the stack sits just below.</summary>
     public const ulong StackTop = 0x7FFF_FFFF_F000;
 
-    /// <summary>Where top-down mmap placement starts (below the stack and its growth room).</summary>
+    /// <summary>Where top-down mmap placement starts without ASLR (below the stack and its growth room).</summary>
     public const ulong MmapTop = 0x7FFF_F000_0000;
+
+    /// <summary>Where this address space's top-down mmap placement starts (randomised by execve under ASLR).</summary>
+    public ulong MmapBase { get; set; } = MmapTop;
+
+    /// <summary>The end of the user address space (the 47-bit canonical half).</summary>
+    public const ulong UserTop = GuestMemory.UserEnd;
 
     /// <summary>The lowest address mmap hands out (vm.mmap_min_addr).</summary>
     public const ulong MmapMin = 0x10000;
@@ -111,7 +117,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
         }
     }
 
-    /// <summary>Finds a free range of <paramref name="length"/> bytes, top-down below <see cref="MmapTop"/>; 0 if none.</summary>
+    /// <summary>Finds a free range of <paramref name="length"/> bytes, top-down below <see cref="MmapBase"/>; 0 if none.</summary>
     public ulong FindFree(ulong length, ulong hint = 0)
     {
         lock (_lock)
@@ -119,13 +125,13 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
             if (hint != 0)
             {
                 hint = PageAlignDown(hint);
-                if (hint >= MmapMin && hint + length <= MmapTop && IsFreeLocked(hint, length))
+                if (hint >= MmapMin && hint + length <= UserTop && IsFreeLocked(hint, length))
                 {
                     return hint;
                 }
             }
 
-            var top = MmapTop;
+            var top = MmapBase;
             for (var i = _vmas.Count - 1; i >= 0; i--)
             {
                 var v = _vmas[i];
@@ -346,6 +352,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
             {
                 BrkStart = BrkStart,
                 Brk = Brk,
+                MmapBase = MmapBase,
             };
             foreach (var v in _vmas)
             {

@@ -74,6 +74,7 @@ public sealed partial class Kernel
                     Argv = parentGroup.Argv,
                     Envp = parentGroup.Envp,
                     Limits = (ResourceLimit[])parentGroup.Limits.Clone(),
+                    Personality = parentGroup.Personality,
                     ProcessGroup = parentGroup.ProcessGroup,
                     Session = parentGroup.Session,
                 };

@@ -100,6 +100,9 @@ public sealed class ThreadGroup
 
     public ProcessState State { get; internal set; }
 
+    /// <summary>personality(2): the execution domain and flags (ADDR_NO_RANDOMIZE), kept across execve and fork.</summary>
+    public uint Personality { get; set; }
+
     /// <summary>PR_SET_DUMPABLE.</summary>
     public bool Dumpable { get; set; } = true;
 
