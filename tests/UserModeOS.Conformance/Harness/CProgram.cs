@@ -36,7 +36,9 @@ public static class CProgram
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            foreach (var a in new[] { "-static", "-O2" }
+            // -static-pie replaces -static (the two cannot be combined).
+            var link = extraFlags.Contains("-static-pie", StringComparison.Ordinal) ? "-O2" : "-static";
+            foreach (var a in new[] { link, "-O2" }.Distinct()
                          .Concat(extraFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                          .Concat(["-o", unique, src, "-lm"]))
             {

@@ -22,7 +22,8 @@ public sealed class ProcDevTests
                 int fd = open(devs[i], O_RDWR);
                 memset(buf, 0x55, sizeof buf);
                 CHECK(read(fd, buf, sizeof buf));
-                SAY("first byte %s\n", buf[0] == 0 ? "zero" : buf[0] == 0x55 ? "untouched" : "data");
+                /* random data may start with a zero byte: only the other devices' bytes are compared */
+                if (i < 3) SAY("first byte %s\n", buf[0] == 0 ? "zero" : buf[0] == 0x55 ? "untouched" : "data");
                 CHECK(write(fd, "hello", 5));
                 CHECK(lseek(fd, 100, SEEK_SET));
                 CHECK(pread(fd, buf, 8, 1000));
