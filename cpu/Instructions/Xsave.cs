@@ -21,11 +21,12 @@ namespace UserModeOS.Cpu.Instructions;
 /// <para>
 /// XINUSE (which components are not in their initial configuration) is derived from the
 /// values, as the AMD host does: x87 is in use unless FCW = 037Fh, FSW = 0, all tags empty,
-/// FOP/FIP/FDP = 0 and R0-R7 all zero; SSE is in use unless XMM0-15 are zero and MXCSR = 1F80h.
-/// XSAVE stores every requested component; XSAVEOPT skips the x87 and XMM parts of components
-/// not in use (MXCSR is always stored) and XSAVEC stores only requested components in use
-/// (init optimization). XSAVE and XSAVEOPT set XSTATE_BV[i] = XINUSE[i] for requested i and
-/// keep the other bits; XSAVEC writes XSTATE_BV = RFBM &amp; XINUSE and XCOMP_BV = RFBM | 2^63.
+/// FOP/FIP/FDP = 0 and R0-R7 all zero; SSE is in use unless XMM0-15 are zero (MXCSR does not
+/// count, as the SDM says and the host shows). XSAVE stores every requested component; XSAVEOPT
+/// skips the x87 and XMM parts of components not in use (MXCSR is always stored) and XSAVEC
+/// stores only requested components in use, SSE also when MXCSR is not 1F80h (init
+/// optimization). XSAVE and XSAVEOPT set XSTATE_BV[i] = XINUSE[i] for requested i and keep the
+/// other bits; XSAVEC writes XSTATE_BV = the components it stored and XCOMP_BV = RFBM | 2^63.
 /// The modified optimization is never applied (the SDM allows that).
 /// </para>
 /// <para>
@@ -68,15 +69,10 @@ internal static unsafe class Xsave
         return Operands.Mem(insn, ref op);
     };
 
-    /// <summary>XINUSE: bit 0 when the x87 state, bit 1 when the SSE state is not in its initial configuration.</summary>
+    /// <summary>XINUSE: bit 0 when the x87 state, bit 1 when the XMM registers are not in their initial configuration.</summary>
     internal static ulong InUse(CpuState c)
     {
         var r = X87Initial(c) ? 0 : X87;
-        if (c.Mxcsr != 0x1F80)
-        {
-            return r | Sse;
-        }
-
         for (var i = 0; i < 16; i++)
         {
             if (c.XmmReg(i) != 0)
@@ -109,14 +105,17 @@ internal static unsafe class Xsave
 
     private static ulong RequestedFeatures(CpuState c) => (((c[Reg.Rdx] & 0xFFFF_FFFF) << 32) | (c[Reg.Rax] & 0xFFFF_FFFF)) & Xcr0;
 
-    /// <summary>XGETBV: ECX = 0 reads XCR0, ECX = 1 reads XINUSE &amp; XCR0; any other register is #GP.</summary>
+    /// <summary>
+    /// XGETBV: ECX = 0 reads XCR0, ECX = 1 reads XINUSE &amp; XCR0, where (as on the AMD host) SSE
+    /// also counts as in use while MXCSR is not 1F80h; any other register is #GP.
+    /// </summary>
     private static int Xgetbv(CpuState c, Op* op)
     {
         ulong v;
         switch ((uint)c[Reg.Rcx])
         {
             case 0: v = Xcr0; break;
-            case 1: v = InUse(c) & Xcr0; break;
+            case 1: v = (InUse(c) | (c.Mxcsr != 0x1F80 ? Sse : 0)) & Xcr0; break;
             default: return c.ExitAt(op, ExitReason.GeneralProtection);
         }
 
@@ -156,6 +155,12 @@ internal static unsafe class Xsave
         var rfbm = RequestedFeatures(c);
         var inUse = InUse(c);
         var saved = kind == SaveKind.Standard ? rfbm : rfbm & inUse;
+        if (kind == SaveKind.Compacted && c.Mxcsr != 0x1F80)
+        {
+            // MXCSR is part of the SSE component but not of XINUSE[1]: XSAVEC saves SSE state when it is not at its default.
+            saved |= rfbm & Sse;
+        }
+
         Span<byte> image = stackalloc byte[CpuState.FxStateBytes];
         c.SaveFxState(image);
 

@@ -456,7 +456,7 @@ public sealed class MmxTests
             Assert.Multiple(() =>
             {
                 Assert.That(signal, Is.EqualTo(faults ? 8 : 0), $"{name}: native signal (SIGFPE)");
-                Assert.That(emulated, Is.EqualTo(faults ? ExitReason.DivideError : ExitReason.None), $"{name}: emulated exit");
+                Assert.That(emulated, Is.EqualTo(faults ? ExitReason.FloatingPointError : ExitReason.None), $"{name}: emulated exit");
                 if (faults)
                 {
                     Assert.That(offset, Is.EqualTo(faultAt), $"{name}: RIP must be the MMX instruction");

@@ -15,7 +15,7 @@ public sealed class SystemOpTests
     [
         (1, 'c', 0, CpuidFeature.SSE3), (1, 'c', 1, CpuidFeature.PCLMULQDQ), (1, 'c', 9, CpuidFeature.SSSE3),
         (1, 'c', 13, CpuidFeature.CMPXCHG16B), (1, 'c', 19, CpuidFeature.SSE4_1), (1, 'c', 20, CpuidFeature.SSE4_2),
-        (1, 'c', 22, CpuidFeature.MOVBE), (1, 'c', 23, CpuidFeature.POPCNT), (1, 'c', 25, CpuidFeature.AES),
+        (1, 'c', 22, CpuidFeature.MOVBE), (1, 'c', 23, CpuidFeature.POPCNT), (1, 'c', 25, CpuidFeature.AES), (1, 'c', 26, CpuidFeature.XSAVE),
         (1, 'c', 30, CpuidFeature.RDRAND),
         (1, 'd', 0, CpuidFeature.FPU), (1, 'd', 4, CpuidFeature.TSC), (1, 'd', 8, CpuidFeature.CX8),
         (1, 'd', 15, CpuidFeature.CMOV), (1, 'd', 19, CpuidFeature.CLFSH), (1, 'd', 23, CpuidFeature.MMX),
@@ -48,7 +48,7 @@ public sealed class SystemOpTests
         Assert.Multiple(() =>
         {
             Assert.That(vendor, Is.EqualTo(CpuFeatures.Vendor));
-            Assert.That(a, Is.EqualTo(7u));
+            Assert.That(a, Is.EqualTo(0xDu), "the XSAVE leaf is the last");
         });
     }
 
@@ -112,7 +112,9 @@ public sealed class SystemOpTests
             Assert.That(ebx1 >> 8 & 0xFF, Is.EqualTo(8u), "CLFLUSH line size");
             Assert.That(ecx1 & (1u << 13), Is.Not.Zero, "CX16");
             Assert.That(ecx1 & (1u << 22), Is.Not.Zero, "MOVBE");
-            Assert.That(ecx1 & (1u << 27), Is.Zero, "no OSXSAVE");
+            Assert.That(ecx1 & (1u << 26), Is.Not.Zero, "XSAVE");
+            Assert.That(ecx1 & (1u << 27), Is.Not.Zero, "OSXSAVE");
+            Assert.That(ecx1 & (1u << 28), Is.Zero, "no AVX");
             Assert.That(ecx1 & (1u << 31), Is.Zero, "no hypervisor bit");
             Assert.That(ebx7 & (1u << 9), Is.Not.Zero, "ERMS");
             Assert.That(edx7 & (1u << 4), Is.Not.Zero, "FSRM");
@@ -132,7 +134,23 @@ public sealed class SystemOpTests
             Assert.That(CpuidViaGuest(2), Is.EqualTo((0u, 0u, 0u, 0u)));
             Assert.That(CpuidViaGuest(7, 1), Is.EqualTo((0u, 0u, 0u, 0u)));
             Assert.That(CpuidViaGuest(0x4000_0000), Is.EqualTo((0u, 0u, 0u, 0u)));
-            Assert.That(CpuidViaGuest(0x8000_0005), Is.EqualTo((0u, 0u, 0u, 0u)));
+            Assert.That(CpuidViaGuest(0x8000_0007), Is.EqualTo((0u, 0u, 0u, 0u)));
+        });
+    }
+
+    [Test]
+    public void Cpuid_CacheLeaves_DescribeTheAdvertisedCaches()
+    {
+        // AMD's L1 (8000_0005h) and L2/L3 (8000_0006h) descriptors, which glibc sizes its copy thresholds from.
+        var (_, _, l1d, l1i) = CpuidViaGuest(0x8000_0005);
+        var (_, _, l2, l3) = CpuidViaGuest(0x8000_0006);
+        Assert.Multiple(() =>
+        {
+            Assert.That(l1d >> 24, Is.EqualTo(32u), "L1d KiB");
+            Assert.That(l1i >> 24, Is.EqualTo(32u), "L1i KiB");
+            Assert.That(l2 >> 16, Is.EqualTo(512u), "L2 KiB");
+            Assert.That((l3 >> 18) * 512, Is.EqualTo(16u * 1024), "L3 KiB");
+            Assert.That(l1d & 0xFF, Is.EqualTo(64u), "line size");
         });
     }
 
@@ -242,10 +260,10 @@ public sealed class SystemOpTests
         });
     }
 
-    [TestCase(new byte[] { 0x0F, 0x01, 0xD0 }, TestName = "xgetbv")]
+    [TestCase(new byte[] { 0xC5, 0xF8, 0x77 }, TestName = "vzeroupper (no AVX)")]
+    [TestCase(new byte[] { 0x0F, 0xC7, 0x28 }, TestName = "xsaves (kernel only)")]
     [TestCase(new byte[] { 0x8E, 0xC0 }, TestName = "mov es,ax")]
     [TestCase(new byte[] { 0x8C, 0xC0 }, TestName = "mov ax,es")]
-    [TestCase(new byte[] { 0x0F, 0xC7, 0xF0 }, TestName = "rdrand eax")]
     [TestCase(new byte[] { 0xCE }, TestName = "into (invalid in 64-bit mode)")]
     public void UnsupportedForms_AreInvalidOpcode(byte[] code)
     {

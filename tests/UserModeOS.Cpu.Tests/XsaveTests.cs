@@ -164,6 +164,9 @@ public sealed class XsaveTests
             }
         }
 
+        // The standard form checks only header bytes 8-23; the rest of the header is ignored.
+        cases.Add(Case("xrstor standard, header byte 40 set", a => a.xrstor64(__[rbx]), 3, 0, Area(3, 0, dirtyHeaderByte: 40)));
+
         // MXCSR at its default with SSE restored or initialized.
         cases.Add(Case("xrstor compacted bv 1 resets MXCSR", a => { a.ldmxcsr(__dword_ptr[rbx + 0x810]); a.xrstor64(__[rbx]); }, 3, 0, Area(1, Compacted | 3)));
         cases.Add(Case("xrstor standard bv 1 loads MXCSR", a => { a.ldmxcsr(__dword_ptr[rbx + 0x810]); a.xrstor64(__[rbx]); }, 3, 0, Area(1, 0, 0x1F80)));
@@ -180,6 +183,13 @@ public sealed class XsaveTests
             cases.Add(Case($"{saveName} then xrstor, {stateName}", a =>
             {
                 setup(a);
+
+                // Software clears the header before a first save into an area (XRSTOR checks it).
+                for (var i = 0; i < 8; i++)
+                {
+                    a.mov(__qword_ptr[rbx + 0x40 + 512 + (8 * i)], 0);
+                }
+
                 emit(a, __[rbx + 0x40]);
 
                 // Clobber everything the area holds, then restore it.

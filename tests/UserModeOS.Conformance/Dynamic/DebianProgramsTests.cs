@@ -70,4 +70,41 @@ public sealed class DebianProgramsTests
 
     [Test]
     public void GzipRoundTrip() => Same("/bin/bash", "-c", "/bin/gzip -c -9 random.bin | /bin/gzip -d | /usr/bin/md5sum");
+
+    [Test]
+    public void XzAndZstdRoundTrips() => Same(
+        "/bin/bash", "-c", "/usr/bin/xz -6 -c words.txt | /usr/bin/xz -d | /usr/bin/md5sum; /usr/bin/zstd -q -c random.bin | /usr/bin/zstd -q -d | /usr/bin/md5sum");
+
+    [Test]
+    public void TarCreateAndList() => Same("/bin/bash", "-c", "/bin/tar czf t.tgz tree && /bin/tar tzf t.tgz | /usr/bin/sort");
+
+    [Test]
+    public void OpensslDigest() => Same("/usr/bin/openssl", "dgst", "-sha256", "-sha512", "words.txt");
+
+    [Test]
+    public void Make() => Same(
+        "/bin/bash", "-c", "printf 'all: out.txt\n\tcat out.txt\nout.txt: words.txt\n\tsort words.txt > out.txt\n' > Makefile && /usr/bin/make -s && /usr/bin/make -s");
+
+    [Test]
+    public void GitInitAddCommitLog()
+    {
+        RequireProgram("/usr/bin/git");
+        var script = "export HOME=$PWD GIT_AUTHOR_DATE='2001-01-01T00:00:00Z' GIT_COMMITTER_DATE='2001-01-01T00:00:00Z'; " +
+            "rm -rf repo; /usr/bin/git init -q -b main repo && cd repo && /usr/bin/git config user.email u@x && /usr/bin/git config user.name U && " +
+            "echo one > f && /usr/bin/git add f && /usr/bin/git commit -qm first && echo two >> f && /usr/bin/git commit -qam second && " +
+            "/usr/bin/git log --format='%H %s' && /usr/bin/git cat-file -p HEAD:f";
+        using var scratch = new TempDir("git");
+        Compare.AssertSameAsNative(["/bin/bash", "-c", script], workdir: scratch.Path);
+    }
+
+    [Test]
+    public void GccCompilesAndTheResultRuns()
+    {
+        RequireProgram("/usr/bin/gcc");
+        using var scratch = new TempDir("gcc");
+        scratch.Write("p.c", "#include <stdio.h>\nint main(void) { double s = 0; for (int i = 1; i <= 100; i++) s += 1.0 / i; printf(\"%.12f\\n\", s); return 7; }\n");
+        var r = Guest.Run(["/bin/bash", "-c", "/usr/bin/gcc -O2 -o p p.c && ./p"], workdir: scratch.Path, timeout: TimeSpan.FromSeconds(240));
+        Assert.That(r.ExitCode, Is.EqualTo(7), r.Describe());
+        Assert.That(r.StdoutText, Is.EqualTo("5.187377517640\n"));
+    }
 }
