@@ -38,17 +38,10 @@ internal static unsafe class Futex
                 var deadline = Deadline.Never;
                 if (a.A3 != 0)
                 {
-                    Span<byte> ts = stackalloc byte[16];
-                    if (!t.CopyIn(a.A3, ts))
+                    var e = Time.ReadTimespec(t, a.A3, out var seconds, out var nanos);
+                    if (e != Errno.None)
                     {
-                        return Errors.EFAULT;
-                    }
-
-                    var seconds = BinaryPrimitives.ReadInt64LittleEndian(ts);
-                    var nanos = BinaryPrimitives.ReadInt64LittleEndian(ts[8..]);
-                    if (seconds < 0 || nanos is < 0 or >= 1_000_000_000)
-                    {
-                        return Errors.EINVAL;
+                        return Errors.Fail(e);
                     }
 
                     // FUTEX_WAIT takes a relative timeout; FUTEX_WAIT_BITSET an absolute one (futex(2)).

@@ -396,16 +396,10 @@ internal static unsafe class SignalCalls
         var deadline = UserModeOS.Kernel.Sched.Deadline.Never;
         if (a.A2 != 0)
         {
-            if (!t.CopyIn(a.A2, b))
+            var e = Time.ReadTimespec(t, a.A2, out var seconds, out var nanos);
+            if (e != Errno.None)
             {
-                return Errors.EFAULT;
-            }
-
-            var seconds = BinaryPrimitives.ReadInt64LittleEndian(b);
-            var nanos = BinaryPrimitives.ReadInt64LittleEndian(b[8..]);
-            if (seconds < 0 || nanos is < 0 or >= 1_000_000_000)
-            {
-                return Errors.EINVAL;
+                return Errors.Fail(e);
             }
 
             deadline = UserModeOS.Kernel.Sched.Deadline.After(TimeSpan.FromTicks((seconds * 10_000_000) + (nanos / 100)));

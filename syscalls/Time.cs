@@ -130,7 +130,7 @@ internal static unsafe class Time
     }
 
     /// <summary>Reads a timespec; EINVAL unless 0 &lt;= tv_nsec &lt; 1e9 and tv_sec &gt;= 0.</summary>
-    private static Errno ReadTimespec(Task t, ulong address, out long seconds, out long nanos)
+    internal static Errno ReadTimespec(Task t, ulong address, out long seconds, out long nanos)
     {
         Span<byte> b = stackalloc byte[16];
         seconds = nanos = 0;

@@ -26,6 +26,9 @@ public sealed class BoxOptions
     /// <summary>The most tasks (threads of all processes) the box may hold; fork and clone fail with EAGAIN past it.</summary>
     public int MaxTasks { get; init; } = 4096;
 
+    /// <summary>Randomise where programs are loaded (ASLR), as Linux does by default.</summary>
+    public bool Aslr { get; init; } = true;
+
     /// <summary>More host folders mounted in the guest (`--volume HOST:GUEST[:ro]`), in order.</summary>
     public IReadOnlyList<BoxVolume> Volumes { get; init; } = Array.Empty<BoxVolume>();
 
@@ -127,6 +130,7 @@ public sealed class Box
             Strace = options.Strace,
             Hostname = options.Hostname,
             MaxTasks = options.MaxTasks,
+            Aslr = options.Aslr,
         });
         Mount(vfs, kernel, root, options);
         return new Box(kernel);

@@ -35,17 +35,22 @@ public static class Program
         {
             Description = "Set guest environment variable K=V (added to or overriding the host's environment); repeatable",
         };
+        var noAslr = new Option<bool>("--no-aslr")
+        {
+            Description = "Load programs at fixed addresses (no address-space layout randomisation)",
+        };
         var program = new Argument<string[]>("program")
         {
             Description = "The Linux program (a path inside the root) and its arguments",
             Arity = ArgumentArity.OneOrMore,
         };
-        var run = new Command("run", "Run a Linux x86-64 program") { root, strace, volume, tmpfs, workdir, env, program };
+        var run = new Command("run", "Run a Linux x86-64 program") { root, strace, noAslr, volume, tmpfs, workdir, env, program };
         run.SetAction(parse => Run(
             parse.GetValue(root)!,
             parse.GetValue(strace),
             parse.GetValue(program)!,
-            new MountOptions(parse.GetValue(volume) ?? [], parse.GetValue(tmpfs) ?? [], parse.GetValue(workdir), parse.GetValue(env) ?? [])));
+            new MountOptions(parse.GetValue(volume) ?? [], parse.GetValue(tmpfs) ?? [], parse.GetValue(workdir), parse.GetValue(env) ?? []),
+            !parse.GetValue(noAslr)));
 
         var command = new RootCommand("UserModeOS: run unmodified Linux x86-64 programs in a user-mode OS") { run };
         return command.Parse(SeparateGuestArguments(args, run)).Invoke();
@@ -84,7 +89,7 @@ public static class Program
     /// <summary>--volume, --tmpfs, --workdir and --env as given.</summary>
     private sealed record MountOptions(string[] Volumes, string[] Tmpfs, string? Workdir, string[] Env);
 
-    private static int Run(string rootPath, bool strace, string[] argv, MountOptions? more = null)
+    private static int Run(string rootPath, bool strace, string[] argv, MountOptions? more = null, bool aslr = true)
     {
         more ??= new MountOptions([], [], null, []);
         var volumes = new List<BoxVolume>();
@@ -126,7 +131,7 @@ public static class Program
         Box box;
         try
         {
-            box = Box.Create(new BoxOptions { RootPath = rootPath, Strace = strace, Volumes = volumes, TmpfsMounts = more.Tmpfs });
+            box = Box.Create(new BoxOptions { RootPath = rootPath, Strace = strace, Aslr = aslr, Volumes = volumes, TmpfsMounts = more.Tmpfs });
         }
         catch (Exception e) when (e is DirectoryNotFoundException or PlatformNotSupportedException)
         {

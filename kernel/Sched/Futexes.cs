@@ -45,18 +45,31 @@ public sealed class Futexes
 
     private static readonly object SharedMemory = new();
 
-    /// <summary>FUTEX_WAIT(_BITSET): sleeps if the word still holds <paramref name="expected"/>.</summary>
-    public long Wait(Task t, ulong address, uint expected, uint bitset, Deadline deadline, bool isPrivate)
+    /// <summary>The futex's key for a wait or wake, or the errno for a zero bitset (EINVAL), misalignment (EINVAL) or a bad address (EFAULT).</summary>
+    private static long CheckedKey(Task t, ulong address, uint bitset, bool isPrivate, out (object Space, ulong Address) key)
     {
-        if (bitset == 0)
+        key = default;
+        if (bitset == 0 || (address & 3) != 0)
         {
             return -(long)Errno.EINVAL;
         }
 
-        var key = Key(t, address, isPrivate);
-        if (key is null)
+        if (Key(t, address, isPrivate) is not { } k)
         {
-            return (address & 3) != 0 ? -(long)Errno.EINVAL : -(long)Errno.EFAULT;
+            return -(long)Errno.EFAULT;
+        }
+
+        key = k;
+        return 0;
+    }
+
+    /// <summary>FUTEX_WAIT(_BITSET): sleeps if the word still holds <paramref name="expected"/>.</summary>
+    public long Wait(Task t, ulong address, uint expected, uint bitset, Deadline deadline, bool isPrivate)
+    {
+        var error = CheckedKey(t, address, bitset, isPrivate, out var key);
+        if (error != 0)
+        {
+            return error;
         }
 
         lock (_queue.SyncRoot)
@@ -72,7 +85,7 @@ public sealed class Futexes
                 return -(long)Errno.EAGAIN;
             }
 
-            var waiter = new Waiter(key.Value.Space, key.Value.Address, bitset);
+            var waiter = new Waiter(key.Space, key.Address, bitset);
             _waiters.Add(waiter);
             var r = _queue.Wait(t, () => waiter.Woken, deadline);
             if (waiter.Woken)
@@ -88,20 +101,15 @@ public sealed class Futexes
     /// <summary>FUTEX_WAKE(_BITSET): wakes up to <paramref name="count"/> waiters; returns how many.</summary>
     public long Wake(Task t, ulong address, int count, uint bitset, bool isPrivate)
     {
-        if (bitset == 0)
+        var error = CheckedKey(t, address, bitset, isPrivate, out var key);
+        if (error != 0)
         {
-            return -(long)Errno.EINVAL;
-        }
-
-        var key = Key(t, address, isPrivate);
-        if (key is null)
-        {
-            return (address & 3) != 0 ? -(long)Errno.EINVAL : -(long)Errno.EFAULT;
+            return error;
         }
 
         lock (_queue.SyncRoot)
         {
-            var woken = WakeLocked(key.Value, count, bitset);
+            var woken = WakeLocked(key, count, bitset);
             if (woken > 0)
             {
                 Monitor.PulseAll(_queue.SyncRoot);

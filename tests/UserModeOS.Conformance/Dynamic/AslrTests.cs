@@ -56,4 +56,14 @@ public sealed class AslrTests
         var program = CProgram.Compile(Source, "gcc", "-static-pie");
         Assert.That(Layout(program, "R"), Is.EqualTo(Layout(program, "R")));
     }
+
+    [Test]
+    public void NoAslrOptionFixesTheLayout()
+    {
+        var program = CProgram.Compile(Source, "gcc", "-static-pie");
+        var a = Cli.Run("run", "--no-aslr", program);
+        var b = Cli.Run("run", "--no-aslr", program);
+        Assert.That(a.ExitCode, Is.EqualTo(0), a.Describe());
+        Assert.That(b.StdoutText, Is.EqualTo(a.StdoutText));
+    }
 }
