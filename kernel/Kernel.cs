@@ -61,6 +61,9 @@ public sealed partial class Kernel : ICpuLog
     public DateTimeOffset BootTime { get; }
     public Futexes Futexes { get; } = new();
 
+    /// <summary>The pages of files mapped MAP_SHARED, shared by every process of this kernel.</summary>
+    public Memory.PageCache PageCache { get; } = new();
+
     /// <summary>The instance's first process (pid 1), which adopts orphans.</summary>
     public ThreadGroup? Init { get; private set; }
 

@@ -193,6 +193,9 @@ internal static unsafe class FileIo
         }
 
         count = Math.Min(count, MaxIo);
+
+        // Stores through MAP_SHARED mappings of the file reach it before it is read.
+        t.Kernel.PageCache.Lookup(file)?.WriteBack(null);
         var chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(count, ChunkSize));
         try
         {
@@ -243,6 +246,10 @@ internal static unsafe class FileIo
         }
 
         count = Math.Min(count, MaxIo);
+
+        // MAP_SHARED mappings of the file and write(2) stay coherent: mapped stores go first, then the mappings see the new data.
+        var cached = t.Kernel.PageCache.Lookup(file);
+        cached?.WriteBack(null);
         var chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(count, 1), ChunkSize));
         try
         {
@@ -269,6 +276,13 @@ internal static unsafe class FileIo
                 }
             }
             while (done < count);
+
+            if (cached is not null)
+            {
+                // write(2) (O_APPEND too) put the data just before the new position.
+                var at = offset >= 0 ? offset : file.Seek(0, 1) - done;
+                cached.Refresh(at >= 0 ? at : 0, at >= 0 ? done : long.MaxValue / 2);
+            }
 
             return done;
         }

@@ -67,11 +67,10 @@ internal static unsafe class MemoryMap
                 return Errors.Fail(Errno.EACCES);
             }
 
-            // Writes through a shared file mapping must reach the file; until the page cache
-            // can write back, refuse such mappings rather than silently lose the writes.
-            if (type != MapPrivate && (prot & (ulong)PageProt.Write) != 0)
+            // A writable shared mapping writes to the file: the fd must be open for writing.
+            if (type != MapPrivate && (prot & (ulong)PageProt.Write) != 0 && !file.CanWrite)
             {
-                return Errors.Fail(Errno.ENODEV);
+                return Errors.Fail(Errno.EACCES);
             }
         }
 
@@ -99,9 +98,12 @@ internal static unsafe class MemoryMap
             }
         }
 
-        // An anonymous MAP_SHARED mapping is only observable as shared across fork; until
-        // fork exists it behaves exactly like a private one.
-        mm.MapFixed(start, size, ToProt(prot), file, offset, shared: type != MapPrivate, growsDown: (flags & MapGrowsDown) != 0);
+        // A shared mapping of a regular file maps the kernel's page cache pages (writes reach the
+        // file on msync, munmap and exit); an anonymous one stays shared across fork.
+        var cache = type == MapPrivate ? null
+            : file is null ? PageCache.CreateAnonymous()
+            : t.Group.Kernel.PageCache.Acquire(file);
+        mm.MapFixed(start, size, ToProt(prot), file, file is null ? 0 : offset, shared: type != MapPrivate, growsDown: (flags & MapGrowsDown) != 0, cache: cache);
         return (long)start;
     }
 
@@ -128,6 +130,19 @@ internal static unsafe class MemoryMap
         if (a.A1 == 0)
         {
             return 0;
+        }
+
+        // A shared file mapping may become writable only through an fd open for writing.
+        if ((a.A2 & (ulong)PageProt.Write) != 0)
+        {
+            var end = a.A0 + AddressSpace.PageAlignUp(a.A1);
+            foreach (var v in t.Group.Mm.Vmas())
+            {
+                if (v.Start < end && a.A0 < v.End && v.Shared && v.File is { CanWrite: false })
+                {
+                    return Errors.Fail(Errno.EACCES);
+                }
+            }
         }
 
         var e = t.Group.Mm.Protect(a.A0, AddressSpace.PageAlignUp(a.A1), ToProt(a.A2));
@@ -212,7 +227,8 @@ internal static unsafe class MemoryMap
             return (flags & MremapFixed) != 0 ? Errors.EINVAL : Errors.ENOMEM;
         }
 
-        mm.MapFixed(target, newSize, vma.Prot, vma.File, vma.Offset + (long)(oldAddr - vma.Start), vma.Shared, vma.Name);
+        vma.Cache?.AddReference();
+        mm.MapFixed(target, newSize, vma.Prot, vma.File, vma.Offset + (long)(oldAddr - vma.Start), vma.Shared, vma.Name, cache: vma.Cache);
         CopyPages(mm, oldAddr, target, Math.Min(oldSize, newSize));
         mm.Unmap(oldAddr, oldSize);
         return (long)target;

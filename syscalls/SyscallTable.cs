@@ -31,6 +31,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Directories.Register(table);
         Ioctl.Register(table);
         MemoryMap.Register(table);
+        MemoryAdvice.Register(table);
         Process.Register(table);
         Identity.Register(table);
         Time.Register(table);
@@ -44,6 +45,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Pipes.Register(table);
         Poll.Register(table);
         Sockets.Register(table);
+        Xattr.Register(table);
         return table;
     }
 

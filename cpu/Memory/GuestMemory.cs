@@ -148,6 +148,45 @@ public sealed unsafe class GuestMemory : IDisposable
         BumpGeneration();
     }
 
+    /// <summary>
+    /// Maps an existing host page that another owner keeps alive (a page-cache page of a
+    /// MAP_SHARED file mapping) at the page containing <paramref name="address"/>, replacing
+    /// whatever was there. The page gains one sharer; unmapping drops it again, and the owner
+    /// lets go of its own share with <see cref="ReleaseSharedPage"/>.
+    /// </summary>
+    public void MapSharedPage(ulong address, PageProt prot, nint host)
+    {
+        SharedPages.AddOrUpdate(host, 2, static (_, n) => n + 1);
+        lock (_lock)
+        {
+            ref var slot = ref PteSlot(address);
+            if (slot != 0)
+            {
+                ReleasePage(address & PageMask, slot);
+            }
+            else
+            {
+                ResidentPages++;
+            }
+
+            slot = (ulong)host | ProtBits(prot) | PteShared;
+        }
+
+        BumpGeneration();
+    }
+
+    /// <summary>The bytes of a host page from <see cref="PagePool"/> (for owners of shared pages, such as a page cache).</summary>
+    public static Span<byte> HostPage(nint host) => new((void*)host, (int)PageSize);
+
+    /// <summary>The owner of a page handed to <see cref="MapSharedPage"/> drops its share; the last sharer frees it.</summary>
+    public static void ReleaseSharedPage(nint host)
+    {
+        if (!DropShare(host))
+        {
+            PagePool.Free(host);
+        }
+    }
+
     /// <summary>Removes every page in [address, address+length) and frees the host memory.</summary>
     public void Unmap(ulong address, ulong length)
     {

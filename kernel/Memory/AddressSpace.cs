@@ -40,6 +40,13 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
 
     public GuestMemory Memory { get; }
 
+    private int _membarrierRegistrations;
+
+    /// <summary>The membarrier(2) REGISTER_* commands this address space has issued (as their command bits).</summary>
+    public int MembarrierRegistrations => Volatile.Read(ref _membarrierRegistrations);
+
+    public void AddMembarrierRegistration(int command) => Interlocked.Or(ref _membarrierRegistrations, command);
+
     /// <summary>Start of the heap (set by the loader, just past the program's bss).</summary>
     public ulong BrkStart { get; set; }
 
@@ -90,7 +97,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
     /// <paramref name="length"/> must be page-aligned.
     /// </summary>
     public void MapFixed(ulong start, ulong length, PageProt prot, OpenFile? file = null, long offset = 0,
-        bool shared = false, string? name = null, bool growsDown = false)
+        bool shared = false, string? name = null, bool growsDown = false, CachedFile? cache = null)
     {
         lock (_lock)
         {
@@ -101,6 +108,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
                 End = start + length,
                 Prot = prot,
                 File = file,
+                Cache = cache,
                 Offset = offset,
                 Shared = shared,
                 Name = name,
@@ -212,11 +220,90 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
             }
 
             _vmas.RemoveAt(i);
+            v.Cache?.Release(v.File);
             v.File?.Release();
             i--;
         }
 
         Memory.Unmap(start, length);
+    }
+
+    /// <summary>
+    /// msync(2): writes back the changes to MAP_SHARED file pages in the range. ENOMEM when
+    /// part of the range is not mapped.
+    /// </summary>
+    public Errno Sync(ulong start, ulong length)
+    {
+        var end = start + length;
+        List<Vma> hit = new();
+        lock (_lock)
+        {
+            var cursor = start;
+            foreach (var v in _vmas)
+            {
+                if (v.End <= cursor || v.Start >= end)
+                {
+                    continue;
+                }
+
+                if (v.Start > cursor)
+                {
+                    return Errno.ENOMEM;
+                }
+
+                cursor = v.End;
+                if (v.Cache is not null)
+                {
+                    hit.Add(v);
+                }
+            }
+
+            if (cursor < end)
+            {
+                return Errno.ENOMEM;
+            }
+
+            foreach (var v in hit)
+            {
+                var from = Math.Max(start, v.Start);
+                var to = Math.Min(end, v.End);
+                var first = (v.Offset + (long)(from - v.Start)) / (long)PageSize;
+                var last = (v.Offset + (long)(to - v.Start) + (long)PageSize - 1) / (long)PageSize;
+                var e = v.Cache!.WriteBack(v.File, first, last);
+                if (e != Errno.None)
+                {
+                    return e;
+                }
+            }
+        }
+
+        return Errno.None;
+    }
+
+    /// <summary>True when every page of [start, start+length) lies in some VMA.</summary>
+    public bool IsFullyMapped(ulong start, ulong length)
+    {
+        var end = start + length;
+        lock (_lock)
+        {
+            var cursor = start;
+            foreach (var v in _vmas)
+            {
+                if (v.End <= cursor || v.Start >= end)
+                {
+                    continue;
+                }
+
+                if (v.Start > cursor)
+                {
+                    return false;
+                }
+
+                cursor = v.End;
+            }
+
+            return cursor >= end;
+        }
     }
 
     /// <summary>mprotect(2). Returns ENOMEM when part of the range is not mapped.</summary>
@@ -321,6 +408,20 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
         }
 
         var page = PageAlignDown(address);
+        var offset = vma.Offset + (long)(page - vma.Start);
+        if (vma.Cache is not null)
+        {
+            // MAP_SHARED: every mapping of the file (or every process sharing an anonymous area) maps the one page.
+            var host = vma.Cache.GetPage(vma.File, offset / (long)PageSize);
+            if (host == 0)
+            {
+                return false;
+            }
+
+            memory.MapSharedPage(page, vma.Prot, host);
+            return true;
+        }
+
         if (vma.File is null)
         {
             memory.PopulatePage(page, vma.Prot);
@@ -328,7 +429,6 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
         }
 
         Span<byte> contents = stackalloc byte[(int)PageSize];
-        var offset = vma.Offset + (long)(page - vma.Start);
         var n = vma.File.ReadAt(contents, offset);
         if (n < 0)
         {
@@ -357,6 +457,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
             foreach (var v in _vmas)
             {
                 v.File?.AddReference();
+                v.Cache?.AddReference();
                 child._vmas.Add(new Vma
                 {
                     Start = v.Start,
@@ -365,6 +466,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
                     Shared = v.Shared,
                     GrowsDown = v.GrowsDown,
                     File = v.File,
+                    Cache = v.Cache,
                     Offset = v.Offset,
                     Name = v.Name,
                 });
@@ -392,6 +494,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
         {
             foreach (var v in _vmas)
             {
+                v.Cache?.Release(v.File);
                 v.File?.Release();
             }
 

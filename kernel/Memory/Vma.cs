@@ -18,6 +18,9 @@ public sealed class Vma
     /// <summary>The file behind the mapping, or null for anonymous memory.</summary>
     public OpenFile? File { get; init; }
 
+    /// <summary>The page cache entry behind a MAP_SHARED mapping of a regular file, or null.</summary>
+    public CachedFile? Cache { get; init; }
+
     /// <summary>File offset of <see cref="Start"/>.</summary>
     public long Offset { get; set; }
 
@@ -36,10 +39,12 @@ public sealed class Vma
             Shared = Shared,
             GrowsDown = GrowsDown,
             File = File,
+            Cache = Cache,
             Offset = Offset + (long)(at - Start),
             Name = Name,
         };
         File?.AddReference();
+        Cache?.AddReference();
         End = at;
         return tail;
     }

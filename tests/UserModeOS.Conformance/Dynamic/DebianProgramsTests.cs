@@ -51,6 +51,9 @@ public sealed class DebianProgramsTests
     public void Sha256AndSha512() => Same("/usr/bin/sha512sum", "random.bin");
 
     [Test]
+    public void Sha256sum() => Same("/usr/bin/sha256sum", "random.bin", "words.txt");
+
+    [Test]
     public void Factor() => Same("/usr/bin/factor", "1234567", "18446744073709551557", "600851475143");
 
     [Test]
@@ -61,6 +64,16 @@ public sealed class DebianProgramsTests
     public void Python() => Same(
         "/usr/bin/python3", "-c",
         "import json, hashlib, math; print(json.dumps({'a': [1, 2.5, None]}, sort_keys=True)); print(hashlib.sha256(b'umos').hexdigest()); print(math.sqrt(2), 10 ** 30 // 7, f'{math.pi:.12f}')");
+
+    [Test]
+    public void PythonThreads() => Same(
+        "/usr/bin/python3", "-c",
+        "import threading, queue\nq = queue.Queue()\ndef work(n):\n    q.put((n, sum(i * i for i in range(n * 10000))))\nts = [threading.Thread(target=work, args=(n,)) for n in range(1, 5)]\nfor t in ts: t.start()\nfor t in ts: t.join()\nprint(sorted(q.get() for _ in range(4)))");
+
+    [Test]
+    public void PythonSubprocess() => Same(
+        "/usr/bin/python3", "-c",
+        "import subprocess; r = subprocess.run(['/bin/echo', 'hi'], capture_output=True); print(r.returncode, r.stdout)");
 
     [Test]
     public void Perl() => Same("/usr/bin/perl", "-e", "my %h = map { $_ => $_ ** 2 } 1..6; print join(',', map { \"$_=$h{$_}\" } sort keys %h), \"\\n\"; printf(\"%.10f\\n\", atan2(1, 1) * 4);");
