@@ -98,15 +98,17 @@ public sealed unsafe partial class CpuState
                 return Exit = ExitReason.Interrupted;
             }
 
-            if (_tlbGeneration != Memory.Generation)
-            {
-                FlushTlb();
-            }
-
             var block = FindBlock(Rip, previous);
             if (block is null)
             {
                 return Exit;
+            }
+
+            // After the lookup: decoding a block marks its pages as code, which must reach
+            // this CPU's write TLB before the block runs (a store into them invalidates it).
+            if (_tlbGeneration != Memory.Generation)
+            {
+                FlushTlb();
             }
 
             InstructionCount += block.InstructionCount;

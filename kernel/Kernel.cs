@@ -61,6 +61,9 @@ public sealed partial class Kernel : ICpuLog
     public DateTimeOffset BootTime { get; }
     public Futexes Futexes { get; } = new();
 
+    /// <summary>The advisory file locks (flock, POSIX and OFD record locks) of every process of this kernel.</summary>
+    public FileLocks FileLocks { get; } = new();
+
     /// <summary>The pages of files mapped MAP_SHARED, shared by every process of this kernel.</summary>
     public Memory.PageCache PageCache { get; } = new();
 

@@ -429,9 +429,9 @@ internal static unsafe class FileOpen
                 file.Flags = (file.Flags & ~OpenFlags.Settable) | ((int)arg & OpenFlags.Settable);
                 return 0;
             case FGetLk or FSetLk or FSetLkW:
-                return Lock(t, file, cmd, arg, openFileDescriptionLock: false);
+                return Locks.Record(t, file, cmd, arg);
             case FOfdGetLk or FOfdSetLk or FOfdSetLkW:
-                return Lock(t, file, cmd, arg, openFileDescriptionLock: true);
+                return Locks.Record(t, file, cmd, arg);
             case FGetOwn:
                 return 0;
             case FSetOwn:
@@ -465,70 +465,4 @@ internal static unsafe class FileOpen
         file.Stat(out var st) == Errno.None && (st.Mode & Kernel.Vfs.InodeMode.TypeMask) == Kernel.Vfs.InodeMode.Fifo;
 
     private static ulong RoundUpPowerOfTwo(uint v) => v <= 1 ? 1 : 1UL << (32 - System.Numerics.BitOperations.LeadingZeroCount(v - 1));
-
-    /// <summary>
-    /// POSIX record locks and open file description locks. With one process per box there is
-    /// nobody whose lock could conflict with ours (a process's own locks never conflict with
-    /// each other), so F_GETLK truthfully reports F_UNLCK and F_SETLK(W) succeed after the
-    /// argument checks Linux makes. Locks held by host processes are not seen.
-    /// </summary>
-    private static long Lock(Task t, OpenFile file, int cmd, ulong address, bool openFileDescriptionLock)
-    {
-        Span<byte> flock = stackalloc byte[FlockSize];
-        if (!t.CopyIn(address, flock))
-        {
-            return Errors.EFAULT;
-        }
-
-        var type = BinaryPrimitives.ReadInt16LittleEndian(flock);
-        var whence = BinaryPrimitives.ReadInt16LittleEndian(flock[2..]);
-        var start = BinaryPrimitives.ReadInt64LittleEndian(flock[8..]);
-        var length = BinaryPrimitives.ReadInt64LittleEndian(flock[16..]);
-        var pid = BinaryPrimitives.ReadInt32LittleEndian(flock[24..]);
-        if (type is not (FRdLck or FWrLck or FUnLck) || whence is < 0 or > 2)
-        {
-            return Errors.EINVAL;
-        }
-
-        if (openFileDescriptionLock && pid != 0)
-        {
-            return Errors.EINVAL;
-        }
-
-        // The range must not start before the file does (flock_to_posix_lock()).
-        long origin = 0;
-        if (whence == 1)
-        {
-            origin = file.Seek(0, 1);
-        }
-        else if (whence == 2)
-        {
-            origin = file.Stat(out var st) == Errno.None ? st.Size : 0;
-        }
-
-        start += Math.Max(origin, 0);
-        if (start < 0 || (length < 0 && start + length < 0))
-        {
-            return Errors.EINVAL;
-        }
-
-        if (cmd is FGetLk or FOfdGetLk)
-        {
-            if (type == FUnLck)
-            {
-                return Errors.EINVAL;
-            }
-
-            BinaryPrimitives.WriteInt16LittleEndian(flock, FUnLck);
-            return t.CopyOut(address, flock[..2]) ? 0 : Errors.EFAULT;
-        }
-
-        // A read lock needs the file open for reading, a write lock for writing.
-        if ((type == FRdLck && !file.CanRead) || (type == FWrLck && !file.CanWrite))
-        {
-            return Errors.EBADF;
-        }
-
-        return 0;
-    }
 }

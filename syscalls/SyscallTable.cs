@@ -46,6 +46,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Poll.Register(table);
         Sockets.Register(table);
         Xattr.Register(table);
+        Locks.Register(table);
         return table;
     }
 

@@ -35,6 +35,19 @@ public sealed unsafe class Block
     /// <summary>Cleared when the code under the block is written or unmapped.</summary>
     internal volatile bool Valid = true;
 
+    /// <summary>
+    /// Marks the block stale and turns each of its ops into <see cref="Instructions.CoreOps.Resync"/>,
+    /// so a CPU in the middle of it stops before running old decodings of new bytes.
+    /// </summary>
+    internal void Invalidate()
+    {
+        Valid = false;
+        for (var i = 0; i < _ops.Length; i++)
+        {
+            Volatile.Write(ref Unsafe.AsRef<nint>(&Ops[i].Handler), (nint)(delegate*<CpuState, Op*, int>)&Instructions.CoreOps.Resync);
+        }
+    }
+
     // The blocks that followed this one last time (a taken and a not-taken path).
     internal Block? Successor0;
     internal Block? Successor1;

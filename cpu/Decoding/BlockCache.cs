@@ -79,7 +79,7 @@ public sealed class BlockCache
             {
                 foreach (var block in list)
                 {
-                    block.Valid = false;
+                    block.Invalidate();
                     if (_byRip.TryGetValue(block.Rip, out var current) && current == block)
                     {
                         _byRip.Remove(block.Rip);
@@ -97,7 +97,7 @@ public sealed class BlockCache
         {
             foreach (var block in _byRip.Values)
             {
-                block.Valid = false;
+                block.Invalidate();
             }
 
             _byRip.Clear();

@@ -13,6 +13,17 @@ internal static unsafe class CoreOps
         return 1;
     }
 
+    /// <summary>
+    /// Replaces every op of a block whose code was overwritten: whoever is running the block
+    /// leaves it at the next instruction and decodes the new bytes (x86 requires a store to
+    /// upcoming code to take effect, even within the same basic block).
+    /// </summary>
+    public static int Resync(CpuState c, Op* op)
+    {
+        c.Rip = op->Rip;
+        return 1;
+    }
+
     /// <summary>#UD: an invalid or not yet implemented instruction, reported with its bytes and disassembly.</summary>
     public static int Undefined(CpuState c, Op* op)
     {

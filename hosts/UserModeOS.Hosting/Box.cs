@@ -1,4 +1,5 @@
 using UserModeOS.Drivers.Devfs;
+using UserModeOS.Drivers.Overlay;
 using UserModeOS.Drivers.Procfs;
 using UserModeOS.Drivers.Sysfs;
 using UserModeOS.Drivers.Tmpfs;
@@ -14,6 +15,12 @@ public sealed class BoxOptions
 {
     /// <summary>The host folder that is the guest's "/".</summary>
     public string RootPath { get; init; } = "/";
+
+    /// <summary>
+    /// A host folder that makes the root copy-on-write (`--overlay UPPER`): <see cref="RootPath"/>
+    /// becomes the read-only lower layer of an overlay and is never written; changes land here.
+    /// </summary>
+    public string? OverlayUpper { get; init; }
 
     /// <summary>Trace every syscall to <see cref="Log"/>, strace-style.</summary>
     public bool Strace { get; init; }
@@ -119,9 +126,28 @@ public sealed class Box
             }
         }
 
+        if (options.OverlayUpper is { } upperPath && !Directory.Exists(upperPath))
+        {
+            throw new DirectoryNotFoundException($"overlay upper folder '{upperPath}' does not exist");
+        }
+
         var vfs = new VirtualFileSystem();
-        var root = new HostFileSystem(options.RootPath);
-        vfs.Mounts.Add("/", root, root.HostFolder == "/" ? "/dev/root" : root.HostFolder);
+        var rootHost = new HostFileSystem(options.RootPath);
+        IFileSystem root = rootHost;
+        var source = rootHost.HostFolder == "/" ? "/dev/root" : rootHost.HostFolder;
+        if (options.OverlayUpper is { } upper)
+        {
+            var upperHost = new HostFileSystem(upper);
+            if (IsSameOrBelow(upperHost.HostFolder, rootHost.HostFolder) || IsSameOrBelow(rootHost.HostFolder, upperHost.HostFolder))
+            {
+                throw new ArgumentException($"overlay upper folder '{upperHost.HostFolder}' and root '{rootHost.HostFolder}' must not contain each other");
+            }
+
+            root = new OverlayFileSystem(rootHost, upperHost);
+            source = "overlay";
+        }
+
+        vfs.Mounts.Add("/", root, source);
         var kernel = new UserModeOS.Kernel.Kernel(new KernelConfig
         {
             Vfs = vfs,
@@ -132,9 +158,12 @@ public sealed class Box
             MaxTasks = options.MaxTasks,
             Aslr = options.Aslr,
         });
-        Mount(vfs, kernel, root, options);
+        Mount(vfs, kernel, rootHost, options);
         return new Box(kernel);
     }
+
+    private static bool IsSameOrBelow(string path, string folder) =>
+        path == folder || folder == "/" || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     /// <summary>
     /// Every root gets our /proc, /dev (with a tmpfs /dev/shm) and /sys, and a tmpfs /tmp

@@ -14,6 +14,10 @@ public static class Program
             Description = "Host folder to use as the guest's root directory",
             DefaultValueFactory = _ => "/",
         };
+        var overlay = new Option<string?>("--overlay")
+        {
+            Description = "Make the root copy-on-write: the --root folder is never written, changes land in host folder UPPER",
+        };
         var strace = new Option<bool>("--strace")
         {
             Description = "Print every system call with its arguments and result to stderr",
@@ -44,12 +48,12 @@ public static class Program
             Description = "The Linux program (a path inside the root) and its arguments",
             Arity = ArgumentArity.OneOrMore,
         };
-        var run = new Command("run", "Run a Linux x86-64 program") { root, strace, noAslr, volume, tmpfs, workdir, env, program };
+        var run = new Command("run", "Run a Linux x86-64 program") { root, overlay, strace, noAslr, volume, tmpfs, workdir, env, program };
         run.SetAction(parse => Run(
             parse.GetValue(root)!,
             parse.GetValue(strace),
             parse.GetValue(program)!,
-            new MountOptions(parse.GetValue(volume) ?? [], parse.GetValue(tmpfs) ?? [], parse.GetValue(workdir), parse.GetValue(env) ?? []),
+            new MountOptions(parse.GetValue(volume) ?? [], parse.GetValue(tmpfs) ?? [], parse.GetValue(workdir), parse.GetValue(env) ?? [], parse.GetValue(overlay)),
             !parse.GetValue(noAslr)));
 
         var command = new RootCommand("UserModeOS: run unmodified Linux x86-64 programs in a user-mode OS") { run };
@@ -87,7 +91,7 @@ public static class Program
     }
 
     /// <summary>--volume, --tmpfs, --workdir and --env as given.</summary>
-    private sealed record MountOptions(string[] Volumes, string[] Tmpfs, string? Workdir, string[] Env);
+    private sealed record MountOptions(string[] Volumes, string[] Tmpfs, string? Workdir, string[] Env, string? Overlay = null);
 
     private static int Run(string rootPath, bool strace, string[] argv, MountOptions? more = null, bool aslr = true)
     {
@@ -131,9 +135,9 @@ public static class Program
         Box box;
         try
         {
-            box = Box.Create(new BoxOptions { RootPath = rootPath, Strace = strace, Aslr = aslr, Volumes = volumes, TmpfsMounts = more.Tmpfs });
+            box = Box.Create(new BoxOptions { RootPath = rootPath, Strace = strace, Aslr = aslr, Volumes = volumes, TmpfsMounts = more.Tmpfs, OverlayUpper = more.Overlay });
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or PlatformNotSupportedException)
+        catch (Exception e) when (e is DirectoryNotFoundException or PlatformNotSupportedException or ArgumentException)
         {
             Console.Error.WriteLine($"umos: {e.Message}");
             return 125;

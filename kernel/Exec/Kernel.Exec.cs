@@ -126,6 +126,13 @@ public sealed partial class Kernel
         group.Handlers.ResetForExec();
 
         var fds = group.Fds.Clone();
+        if (group.Fds.Locks is { } locks)
+        {
+            // POSIX locks belong to the process and survive execve.
+            fds.Locks = locks;
+            locks.TransferPosixOwner(group.Fds, fds);
+        }
+
         group.Fds.Release();
         group.Fds = fds;
         fds.CloseOnExec();

@@ -10,6 +10,16 @@ public sealed class FdTable
     private readonly List<(OpenFile? File, bool CloseOnExec)> _fds = new();
     private int _users = 1;
 
+    /// <summary>The lock table holding POSIX record locks this table (its process) owns, if it ever took one.</summary>
+    public FileLocks? Locks { get; set; }
+
+    /// <summary>Drops the table's reference to a closed fd's file; closing any fd releases the owner's POSIX locks on that file.</summary>
+    private void Dropped(OpenFile file)
+    {
+        Locks?.ClosedByFdTable(this, file);
+        file.Release();
+    }
+
     /// <summary>One more process shares this table (CLONE_FILES without CLONE_THREAD).</summary>
     public void AddUser() => Interlocked.Increment(ref _users);
 
@@ -103,7 +113,11 @@ public sealed class FdTable
             _fds[fd] = (file, closeOnExec);
         }
 
-        old?.Release();
+        if (old is not null)
+        {
+            Dropped(old);
+        }
+
         return fd;
     }
 
@@ -121,7 +135,7 @@ public sealed class FdTable
             _fds[fd] = (null, false);
         }
 
-        old!.Release();
+        Dropped(old!);
         return 0;
     }
 
@@ -151,7 +165,7 @@ public sealed class FdTable
                 if (_fds[fd].CloseOnExec && _fds[fd].File is { } f)
                 {
                     _fds[fd] = (null, false);
-                    f.Release();
+                    Dropped(f);
                 }
             }
         }
@@ -193,7 +207,7 @@ public sealed class FdTable
 
         foreach (var f in files)
         {
-            f.Release();
+            Dropped(f);
         }
     }
 }

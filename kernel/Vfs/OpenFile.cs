@@ -64,6 +64,9 @@ public abstract class OpenFile
     /// <summary>Flushes to stable storage.</summary>
     public virtual long Sync() => 0;
 
+    /// <summary>The lock table holding flock or OFD locks of this description, if it ever took one.</summary>
+    public FileLocks? Locks { get; set; }
+
     public void AddReference() => Interlocked.Increment(ref _references);
 
     /// <summary>Drops one reference; the last one releases the underlying object.</summary>
@@ -71,6 +74,7 @@ public abstract class OpenFile
     {
         if (Interlocked.Decrement(ref _references) == 0)
         {
+            Locks?.DescriptionClosed(this);
             Close();
         }
     }
