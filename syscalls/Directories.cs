@@ -24,6 +24,7 @@ internal static unsafe class Directories
         t.Add(Nr.Getcwd, &Getcwd, Arg.Ptr, Arg.Int);
         t.Add(Nr.Chdir, &Chdir, Arg.Str);
         t.Add(Nr.Fchdir, &Fchdir, Arg.Fd);
+        t.Add(Nr.Chroot, &Chroot, Arg.Str);
         t.Add(Nr.Getdents64, &Getdents64, Arg.Fd, Arg.Ptr, Arg.Int);
         t.Add(Nr.Readlink, &Readlink, Arg.Str, Arg.Ptr, Arg.Int);
         t.Add(Nr.Readlinkat, &Readlinkat, Arg.Fd, Arg.Str, Arg.Ptr, Arg.Int);
@@ -78,7 +79,7 @@ internal static unsafe class Directories
     /// <summary>getcwd(2): the length including the NUL, or ERANGE when it does not fit.</summary>
     private static long Getcwd(Task t, in SyscallArgs a)
     {
-        var bytes = Encoding.UTF8.GetBytes(t.Group.Cwd + "\0");
+        var bytes = Encoding.UTF8.GetBytes((t.Group.Fs.UnreachableCwd is { } away ? "(unreachable)" + away : t.Group.Cwd) + "\0");
         if (a.A1 < (ulong)bytes.Length)
         {
             return Errors.ERANGE;
@@ -118,6 +119,54 @@ internal static unsafe class Directories
         }
 
         t.Group.Cwd = r.Path;
+        t.Group.Fs.UnreachableCwd = null;
+        return 0;
+    }
+
+    /// <summary>
+    /// chroot(2): the directory becomes the process's root (shared with CLONE_FS threads and
+    /// inherited by children): walks start there and ".." stops there. Guests are root, so
+    /// there is no EPERM. The cwd stays where it is when it is inside the new root (shown
+    /// relative to it); one outside the new root (which Linux keeps, unreachable: getcwd says so)
+    /// is walked from as the new root. Fds opened before keep the paths they were opened by, now read below the new root.
+    /// </summary>
+    private static long Chroot(Task t, in SyscallArgs a)
+    {
+        var e = FileOpen.ReadAndResolve(t, FileOpen.AtFdCwd, a.A0, out var path);
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        e = t.Kernel.Vfs.Walk(t, path, WalkFlags.Follow, out var r);
+        if (e == Errno.None && (!r.Exists || r.MagicFile is not null))
+        {
+            e = r.Exists ? Errno.ENOTDIR : Errno.ENOENT;
+        }
+
+        if (e == Errno.None && !r.Stat.IsDirectory)
+        {
+            e = Errno.ENOTDIR;
+        }
+
+        if (e == Errno.None)
+        {
+            e = r.FileSystem.Access(r.Relative, XOk, effectiveIds: false);
+        }
+
+        if (e != Errno.None)
+        {
+            return Errors.Fail(e);
+        }
+
+        var fs = t.Group.Fs;
+        var oldRoot = fs.Root;
+        var cwd = oldRoot == "/" ? fs.Cwd : fs.Cwd == "/" ? oldRoot : oldRoot + fs.Cwd;
+        var newRoot = r.GlobalPath;
+        var inside = newRoot == "/" || cwd == newRoot || cwd.StartsWith(newRoot + "/", StringComparison.Ordinal);
+        fs.Cwd = newRoot == "/" ? cwd : cwd == newRoot || !inside ? "/" : cwd[newRoot.Length..];
+        fs.UnreachableCwd = inside ? null : fs.UnreachableCwd ?? cwd;
+        fs.Root = newRoot;
         return 0;
     }
 
@@ -140,7 +189,8 @@ internal static unsafe class Directories
             return Errors.Fail(Errno.ENOTDIR);
         }
 
-        t.Group.Cwd = FileOpen.PathOf(file);
+        t.Group.Cwd = FileOpen.PathOf(t, file);
+        t.Group.Fs.UnreachableCwd = null;
         return 0;
     }
 
@@ -231,7 +281,7 @@ internal static unsafe class Directories
                 return Errors.ENOENT;
             }
 
-            e = t.Kernel.Vfs.ReadLink(t, FileOpen.PathOf(file), out target);
+            e = t.Kernel.Vfs.ReadLink(t, FileOpen.PathOf(t, file), out target);
         }
         else
         {
@@ -414,7 +464,7 @@ internal static unsafe class Directories
             {
                 var file = t.Group.Fds.Get(oldDirfd);
                 e = file is null ? Errno.EBADF : Errno.None;
-                oldPath = file is null ? "" : FileOpen.PathOf(file);
+                oldPath = file is null ? "" : FileOpen.PathOf(t, file);
                 follow = false;
             }
             else

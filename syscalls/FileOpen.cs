@@ -46,6 +46,7 @@ internal static unsafe class FileOpen
         t.Add(Nr.Open, &Open, Arg.Str, Arg.Hex, Arg.Hex);
         t.Add(Nr.Openat, &Openat, Arg.Fd, Arg.Str, Arg.Hex, Arg.Hex);
         t.Add(Nr.Creat, &Creat, Arg.Str, Arg.Hex);
+        t.Add(Nr.Openat2, &Openat2, Arg.Fd, Arg.Str, Arg.Ptr, Arg.Int);
         t.Add(Nr.Close, &Close, Arg.Fd);
         t.Add(Nr.Dup, &Dup, Arg.Fd);
         t.Add(Nr.Dup2, &Dup2, Arg.Fd, Arg.Fd);
@@ -114,12 +115,33 @@ internal static unsafe class FileOpen
             return Errno.ENOTDIR;
         }
 
-        directory = PathOf(file);
+        directory = PathOf(t, file);
         return Errno.None;
     }
 
     /// <summary>The canonical guest path an open file was opened by.</summary>
     public static string PathOf(OpenFile file) => file.Path.StartsWith('/') ? file.Path : PathNames.Normalize("/", file.Path);
+
+    /// <summary>
+    /// The path an open file was opened by, as seen below <paramref name="t"/>'s root: a file
+    /// opened before a chroot(2) is found by its place in the mount table. One outside the
+    /// root (Linux's "unreachable" paths) is shown, and walked from, as the root itself.
+    /// </summary>
+    public static string PathOf(Task t, OpenFile file)
+    {
+        var path = PathOf(file);
+        var root = t.Group.Fs.Root;
+        if (file.Root == root || !path.StartsWith('/'))
+        {
+            return path;
+        }
+
+        var global = file.Root == "/" ? path : path == "/" ? file.Root : file.Root + path;
+        return root == "/" ? global
+            : global == root ? "/"
+            : global.StartsWith(root + "/", StringComparison.Ordinal) ? global[root.Length..]
+            : "/";
+    }
 
     /// <summary>
     /// Makes a non-empty path argument absolute against the cwd or the directory
@@ -227,7 +249,81 @@ internal static unsafe class FileOpen
     private static long Creat(Task t, in SyscallArgs a) =>
         DoOpen(t, AtFdCwd, a.A0, OpenFlags.Create | OpenFlags.WriteOnly | OpenFlags.Truncate, (uint)a.A1);
 
-    private static long DoOpen(Task t, int dirfd, ulong pathAddress, int flags, uint mode)
+    /// <summary>struct open_how's first version: flags, mode, resolve (u64 each).</summary>
+    private const int OpenHowSize = 24;
+
+    /// <summary>VALID_OPEN_FLAGS: openat2 refuses any other bit.</summary>
+    private const long ValidOpenFlags = OpenFlags.AccessMode | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoCtty |
+        OpenFlags.Truncate | OpenFlags.Append | OpenFlags.NonBlock | OpenFlags.Sync | OpenFlags.DSync | OpenFlags.Async |
+        OpenFlags.Direct | OpenFlags.LargeFile | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.NoAtime |
+        OpenFlags.CloseOnExec | OpenFlags.Path | OpenFlags.TmpFile;
+
+    /// <summary>
+    /// openat2(2): open with a struct open_how (copied as copy_struct_from_user does: shorter
+    /// than version 0 is EINVAL, longer than a page E2BIG, unknown trailing bytes must be zero),
+    /// strict flag checks (unknown open or resolve flags, a mode without O_CREAT/O_TMPFILE:
+    /// EINVAL), and the RESOLVE_* scoping of the walk. RESOLVE_CACHED opens normally (every
+    /// lookup is "cached"), except where Linux always answers EAGAIN (O_CREAT, O_TRUNC, O_TMPFILE).
+    /// </summary>
+    private static long Openat2(Task t, in SyscallArgs a)
+    {
+        var size = a.A3;
+        if (size < OpenHowSize)
+        {
+            return Errors.EINVAL;
+        }
+
+        if (size > 4096)
+        {
+            return Errors.Fail(Errno.E2BIG);
+        }
+
+        var how = new byte[size];
+        if (!t.CopyIn(a.A2, how))
+        {
+            return Errors.EFAULT;
+        }
+
+        if (how.AsSpan(OpenHowSize).ContainsAnyExcept((byte)0))
+        {
+            return Errors.Fail(Errno.E2BIG);
+        }
+
+        var flags = BinaryPrimitives.ReadUInt64LittleEndian(how);
+        var mode = BinaryPrimitives.ReadUInt64LittleEndian(how.AsSpan(8));
+        var resolve = BinaryPrimitives.ReadUInt64LittleEndian(how.AsSpan(16));
+        if ((flags & ~(ulong)ValidOpenFlags) != 0 || (resolve & ~(ulong)ResolveFlags.All) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        var f = (int)flags;
+        var creates = (f & OpenFlags.Create) != 0 || (f & OpenFlags.TmpFile) == OpenFlags.TmpFile;
+        if ((creates && (mode & ~(ulong)AllPermissions) != 0) || (!creates && mode != 0))
+        {
+            return Errors.EINVAL;
+        }
+
+        if ((f & OpenFlags.Path) != 0 && (f & ~PathFlags) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        var r = (int)resolve;
+        if ((r & ResolveFlags.Beneath) != 0 && (r & ResolveFlags.InRoot) != 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        if ((r & ResolveFlags.Cached) != 0 && (f & (OpenFlags.Truncate | OpenFlags.Create | (OpenFlags.TmpFile & ~OpenFlags.Directory))) != 0)
+        {
+            return Errors.Fail(Errno.EAGAIN);
+        }
+
+        return DoOpen(t, (int)a.A0, a.A1, f, (uint)mode, r);
+    }
+
+    private static long DoOpen(Task t, int dirfd, ulong pathAddress, int flags, uint mode, int resolve = -1)
     {
         // build_open_flags(): O_PATH keeps only a few flags; O_TMPFILE needs write access and no O_CREAT;
         // since Linux 6.4 O_CREAT | O_DIRECTORY is refused. Flags are checked before the path is read.
@@ -248,10 +344,11 @@ internal static unsafe class FileOpen
         }
 
         var resolved = "";
+        WalkScope? scope = null;
         var e = ReadPath(t, pathAddress, out var path);
         if (e == Errno.None)
         {
-            e = Resolve(t, dirfd, path, out resolved);
+            e = resolve < 0 ? Resolve(t, dirfd, path, out resolved) : Scope(t, dirfd, path, resolve, out resolved, out scope);
         }
 
         if (e != Errno.None)
@@ -263,7 +360,7 @@ internal static unsafe class FileOpen
         var creates = (flags & OpenFlags.Create) != 0 || (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile;
         var finalMode = creates ? mode & AllPermissions & ~t.Group.Umask : 0;
 
-        e = t.Kernel.Vfs.Open(t, resolved, flags & ~OpenFlags.CloseOnExec, finalMode, out var file, out var shared);
+        e = t.Kernel.Vfs.Open(t, resolved, flags & ~OpenFlags.CloseOnExec, finalMode, out var file, out var shared, scope);
         if (e != Errno.None || file is null)
         {
             return Errors.Fail(e == Errno.None ? Errno.EIO : e);
@@ -276,6 +373,48 @@ internal static unsafe class FileOpen
         }
 
         return t.Group.Fds.Add(file, closeOnExec, 0) is var fd && fd >= 0 && fd < FdLimit(t) ? fd : CloseBeyondLimit(t, fd);
+    }
+
+    /// <summary>
+    /// The walk scope of an openat2 path: the process's root, the start directory (cwd or
+    /// <paramref name="dirfd"/>) for a relative path; with RESOLVE_BENEATH or RESOLVE_IN_ROOT
+    /// the start directory is also the root. Paths are mount-table paths.
+    /// </summary>
+    private static Errno Scope(Task t, int dirfd, string path, int resolve, out string walkPath, out WalkScope? scope)
+    {
+        walkPath = path;
+        scope = null;
+        if (path.Length == 0)
+        {
+            return Errno.ENOENT;
+        }
+
+        var root = t.Group.Fs.Root;
+        var scoped = (resolve & (ResolveFlags.Beneath | ResolveFlags.InRoot)) != 0;
+        var start = root;
+        if (!path.StartsWith('/') || scoped)
+        {
+            var e = BaseDirectory(t, dirfd, out var directory);
+            if (e != Errno.None)
+            {
+                return e;
+            }
+
+            start = root == "/" ? directory : directory == "/" ? root : root + directory;
+        }
+
+        if (scoped && path.StartsWith('/') && (resolve & ResolveFlags.InRoot) != 0)
+        {
+            // Within the root an absolute path is just a path from it.
+            walkPath = path.TrimStart('/');
+            if (walkPath.Length == 0)
+            {
+                walkPath = ".";
+            }
+        }
+
+        scope = new WalkScope(scoped ? start : root, start, resolve);
+        return Errno.None;
     }
 
     /// <summary>The flags a new open file description keeps (what F_GETFL shows): O_LARGEFILE is implied on x86-64.</summary>

@@ -10,10 +10,10 @@ public sealed unsafe class Block
 {
     private readonly Op[] _ops;
 
-    internal Block(ulong rip, ulong end, Op[] ops, int instructionCount)
+    internal Block(ulong rip, ulong[] pages, Op[] ops, int instructionCount)
     {
         Rip = rip;
-        End = end;
+        Pages = pages;
         _ops = ops;
         Ops = (Op*)Unsafe.AsPointer(ref ops[0]);
         InstructionCount = instructionCount;
@@ -22,8 +22,8 @@ public sealed unsafe class Block
     /// <summary>Guest address of the first instruction.</summary>
     public ulong Rip { get; }
 
-    /// <summary>Guest address just past the last decoded byte.</summary>
-    public ulong End { get; }
+    /// <summary>The guest pages the block's instructions were decoded from (a trace may span several).</summary>
+    public IReadOnlyList<ulong> Pages { get; }
 
     /// <summary>Number of guest instructions (the trailing fall-through op is not one).</summary>
     public int InstructionCount { get; }

@@ -15,6 +15,8 @@ internal sealed unsafe class BlockBuilder
     private readonly List<Op> _ops = new(MaxInstructions + 1);
     private readonly Instruction[] _insns = new Instruction[MaxInstructions];
     private readonly bool[] _flagsDead = new bool[MaxInstructions];
+    private readonly bool[] _followed = new bool[MaxInstructions];
+    private readonly List<ulong> _pages = new();
 
     public BlockBuilder(CpuState cpu)
     {
@@ -40,34 +42,45 @@ internal sealed unsafe class BlockBuilder
 
         FindDeadFlags(count);
         _ops.Clear();
-        var ip = rip;
         for (var i = 0; i < count; i++)
         {
             ref var insn = ref _insns[i];
-            var op = new Op { Rip = ip, Len = (byte)insn.Length, Base = RegSlot.Zero, Index = RegSlot.Zero, Seg = RegSlot.Zero };
+            var op = new Op { Rip = insn.IP, Len = (byte)insn.Length, Base = RegSlot.Zero, Index = RegSlot.Zero, Seg = RegSlot.Zero };
+            if (_followed[i] && i < count - 1)
+            {
+                // A direct jump or call inlined into the block: the jump needs no op at all,
+                // the call only pushes its return address.
+                if (insn.Mnemonic == Mnemonic.Call)
+                {
+                    op.Imm = (long)insn.NextIP;
+                    op.Handler = &Branches.PushReturn;
+                    _ops.Add(op);
+                }
+
+                continue;
+            }
+
             var built = (_flagsDead[i] && FlagFree.TryBuild(in insn, ref op)) || OpTable.Build(in insn, ref op);
             if (!built || (i == count - 1 && endsUndefined))
             {
                 op.Handler = &CoreOps.Undefined;
                 op.Len = (byte)Math.Max(insn.Length, 1);
                 _ops.Add(op);
-                ip += op.Len;
-                return Finish(rip, ip, i + 1, open: false);
+                return Finish(rip, insn.IP + op.Len, i + 1, open: false);
             }
 
-            if (i == count - 1 && i > 0 && insn.FlowControl != FlowControl.Next)
+            if (i == count - 1 && i > 0 && insn.FlowControl != FlowControl.Next && !_followed[i - 1])
             {
                 // A block's last two instructions may fuse (compare-and-branch).
                 var first = _ops[^1];
                 if (Fused.TryFuse(in _insns[i - 1], in insn, ref first, in op))
                 {
                     _ops[^1] = first;
-                    return Finish(rip, ip + op.Len, count, open: false);
+                    return Finish(rip, insn.NextIP, count, open: false);
                 }
             }
 
             _ops.Add(op);
-            ip += op.Len;
         }
 
         return Finish(rip, end, count, open: count == 0 || _insns[count - 1].FlowControl == FlowControl.Next);
@@ -82,19 +95,21 @@ internal sealed unsafe class BlockBuilder
 
         var ops = GC.AllocateUninitializedArray<Op>(_ops.Count, pinned: true);
         _ops.CopyTo(ops);
-        return new Block(rip, Math.Max(end, rip + 1), ops, count);
+        return new Block(rip, _pages.ToArray(), ops, count);
     }
 
     /// <summary>
     /// Decodes up to the end of the basic block into <see cref="_insns"/>; returns how many,
-    /// or -1 after an exec fault on the first one. A block also ends before an instruction
-    /// that runs into an unmapped page and at one we cannot run (which becomes #UD).
+    /// or -1 after an exec fault on the first one. Direct jumps and calls are followed (a
+    /// trace through them is one block); a block ends at any other branch, before an
+    /// instruction that runs into an unmapped page, and at one we cannot run (which becomes #UD).
     /// </summary>
     private int Decode(ulong rip, out ulong end, out bool endsUndefined)
     {
         var ip = rip;
         var count = 0;
         endsUndefined = false;
+        _pages.Clear();
         while (count < MaxInstructions)
         {
             _reader.Reset(_cpu.Memory, ip);
@@ -113,13 +128,25 @@ internal sealed unsafe class BlockBuilder
                 break;
             }
 
+            _followed[count] = false;
             count++;
-            ip += (ulong)Math.Max(insn.Length, 1);
+            var length = (ulong)Math.Max(insn.Length, 1);
+            AddPages(ip, length);
             if (insn.IsInvalid || !OpTable.IsImplemented(insn.Code))
             {
+                ip += length;
                 endsUndefined = true;
                 break;
             }
+
+            if (IsFollowable(in insn, rip, count))
+            {
+                _followed[count - 1] = true;
+                ip = insn.NearBranch64;
+                continue;
+            }
+
+            ip += length;
 
             // HLT always leaves the block (a #GP in user mode), so the state there must be exact.
             if (insn.FlowControl != FlowControl.Next || insn.Mnemonic == Mnemonic.Hlt)
@@ -128,8 +155,51 @@ internal sealed unsafe class BlockBuilder
             }
         }
 
+        if (count > 0 && _followed[count - 1])
+        {
+            // The trace ended right after a followed branch (its target is unmapped or the
+            // block is full): that branch ends the block as a real one.
+            ip = _insns[count - 1].NextIP;
+        }
+
         end = ip;
         return count;
+    }
+
+    /// <summary>A direct JMP or CALL whose target starts no instruction already in this trace.</summary>
+    private bool IsFollowable(in Instruction insn, ulong rip, int count)
+    {
+        if (insn.Code is not (Code.Jmp_rel8_64 or Code.Jmp_rel32_64 or Code.Call_rel32_64) || count >= MaxInstructions - 1)
+        {
+            return false;
+        }
+
+        var target = insn.NearBranch64;
+        if (target == rip)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (_insns[i].IP == target)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void AddPages(ulong ip, ulong length)
+    {
+        for (var page = ip & GuestMemory.PageMask; page <= ((ip + length - 1) & GuestMemory.PageMask); page += GuestMemory.PageSize)
+        {
+            if (!_pages.Contains(page))
+            {
+                _pages.Add(page);
+            }
+        }
     }
 
     private const RflagsBits ArithmeticFlags = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;

@@ -40,8 +40,6 @@ public sealed class BlockCache
 
     internal Block Add(Block block)
     {
-        var first = block.Rip & GuestMemory.PageMask;
-        var last = (block.End - 1) & GuestMemory.PageMask;
         lock (_lock)
         {
             if (_byRip.TryGetValue(block.Rip, out var existing) && existing.Valid)
@@ -50,7 +48,7 @@ public sealed class BlockCache
             }
 
             _byRip[block.Rip] = block;
-            for (var page = first; page <= last; page += GuestMemory.PageSize)
+            foreach (var page in block.Pages)
             {
                 if (!_byPage.TryGetValue(page, out var list))
                 {
@@ -61,7 +59,7 @@ public sealed class BlockCache
             }
         }
 
-        for (var page = first; page <= last; page += GuestMemory.PageSize)
+        foreach (var page in block.Pages)
         {
             _memory.MarkCode(page);
         }

@@ -188,6 +188,13 @@ internal static unsafe class Branches
         return 1;
     }
 
+    /// <summary>The push half of a direct CALL whose target the block builder decoded inline.</summary>
+    internal static int PushReturn(CpuState c, Op* op)
+    {
+        Stack.Push<W64>(c, (ulong)op->Imm);
+        return 0;
+    }
+
     private static int CallRel(CpuState c, Op* op)
     {
         Stack.Push<W64>(c, op->NextRip);

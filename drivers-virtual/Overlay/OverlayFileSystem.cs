@@ -936,6 +936,45 @@ public sealed class OverlayFileSystem : IFileSystem
         }
     }
 
+    public Errno GetXattr(string path, string name, out byte[] value)
+    {
+        value = Array.Empty<byte>();
+        lock (_sync)
+        {
+            var e = LookupExisting(path, out var node);
+            return e != Errno.None ? e : (node.Layer == Layer.Upper ? Upper : Lower).GetXattr(path, name, out value);
+        }
+    }
+
+    public Errno ListXattr(string path, out List<string> names)
+    {
+        names = new List<string>();
+        lock (_sync)
+        {
+            var e = LookupExisting(path, out var node);
+            return e != Errno.None ? e : (node.Layer == Layer.Upper ? Upper : Lower).ListXattr(path, out names);
+        }
+    }
+
+    /// <summary>setxattr(2) copies the file up first, as every change does.</summary>
+    public Errno SetXattr(string path, string name, byte[] value, int flags)
+    {
+        lock (_sync)
+        {
+            var e = CopyUpExisting(path, out _);
+            return e != Errno.None ? e : Upper.SetXattr(path, name, value, flags);
+        }
+    }
+
+    public Errno RemoveXattr(string path, string name)
+    {
+        lock (_sync)
+        {
+            var e = CopyUpExisting(path, out _);
+            return e != Errno.None ? e : Upper.RemoveXattr(path, name);
+        }
+    }
+
     /// <summary>Snapshot of a merged directory's entries for <see cref="OverlayDirectory"/>.</summary>
     internal Errno ListForOpen(string path, List<(string Name, ulong Inode, byte Type)> entries)
     {

@@ -146,6 +146,48 @@ public class Tmpfs : IFileSystem
         }
     }
 
+    /// <summary>getxattr(2) of the last component (not followed).</summary>
+    public Errno GetXattr(string path, string name, out byte[] value)
+    {
+        lock (_lock)
+        {
+            value = Array.Empty<byte>();
+            var e = Find(path, out var inode);
+            return e != Errno.None ? e : TmpfsXattrs.Get(inode, name, out value);
+        }
+    }
+
+    /// <summary>setxattr(2): XATTR_CREATE (1), XATTR_REPLACE (2).</summary>
+    public Errno SetXattr(string path, string name, byte[] value, int flags)
+    {
+        lock (_lock)
+        {
+            var e = Find(path, out var inode);
+            return e != Errno.None ? e : TmpfsXattrs.Set(inode, name, value, flags);
+        }
+    }
+
+    /// <summary>removexattr(2).</summary>
+    public Errno RemoveXattr(string path, string name)
+    {
+        lock (_lock)
+        {
+            var e = Find(path, out var inode);
+            return e != Errno.None ? e : TmpfsXattrs.Remove(inode, name);
+        }
+    }
+
+    /// <summary>listxattr(2): the names, in order.</summary>
+    public Errno ListXattr(string path, out List<string> names)
+    {
+        lock (_lock)
+        {
+            names = new List<string>();
+            var e = Find(path, out var inode);
+            return e != Errno.None ? e : TmpfsXattrs.List(inode, out names);
+        }
+    }
+
     public Errno Stat(string path, Task? caller, out StatInfo stat)
     {
         lock (_lock)

@@ -31,6 +31,38 @@ internal sealed class TmpfsFile : OpenFile
 
     private bool IsPath => (Flags & OpenFlags.Path) != 0;
 
+    public override Errno GetXattr(string name, out byte[] value)
+    {
+        lock (_fs.SyncRoot)
+        {
+            return TmpfsXattrs.Get(_inode, name, out value);
+        }
+    }
+
+    public override Errno SetXattr(string name, byte[] value, int flags)
+    {
+        lock (_fs.SyncRoot)
+        {
+            return TmpfsXattrs.Set(_inode, name, value, flags);
+        }
+    }
+
+    public override Errno RemoveXattr(string name)
+    {
+        lock (_fs.SyncRoot)
+        {
+            return TmpfsXattrs.Remove(_inode, name);
+        }
+    }
+
+    public override Errno ListXattr(out List<string> names)
+    {
+        lock (_fs.SyncRoot)
+        {
+            return TmpfsXattrs.List(_inode, out names);
+        }
+    }
+
     public override long Read(Task task, Span<byte> buffer)
     {
         lock (_fs.SyncRoot)

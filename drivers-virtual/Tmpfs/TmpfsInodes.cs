@@ -21,6 +21,9 @@ internal abstract class TmpInode
     public ulong RDevice { get; init; }
     public (long Seconds, long Nanos) Access, Modify, Change, Birth;
 
+    /// <summary>Extended attributes by name (null until the first one is set).</summary>
+    public SortedDictionary<string, byte[]>? Xattrs { get; set; }
+
     public uint Type => Mode & InodeMode.TypeMask;
 
     public virtual long Size => 0;

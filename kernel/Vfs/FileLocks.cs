@@ -354,18 +354,20 @@ public sealed class FileLocks
         return false;
     }
 
+    /// <summary>The conflicting record lock of another owner that starts first (Linux keeps an owner's locks sorted).</summary>
     private static Entry? FindConflict(List<Entry> list, object owner, short type, long start, long end)
     {
+        Entry? first = null;
         foreach (var l in list)
         {
             if (l.IsRecord && !ReferenceEquals(l.Owner, owner) && l.Start <= end && start <= l.End
-                && (l.Type == WriteLock || type == WriteLock))
+                && (l.Type == WriteLock || type == WriteLock) && (first is null || l.Start < first.Start))
             {
-                return l;
+                first = l;
             }
         }
 
-        return null;
+        return first;
     }
 
     /// <summary>Removes [start, end] from <paramref name="owner"/>'s record locks, splitting where needed.</summary>

@@ -63,6 +63,26 @@ public interface IFileSystem
 
     /// <summary>truncate(2).</summary>
     Errno Truncate(string path, long length);
+
+    /// <summary>getxattr(2) of the last component (not followed); EOPNOTSUPP where the filesystem keeps no extended attributes.</summary>
+    Errno GetXattr(string path, string name, out byte[] value)
+    {
+        value = Array.Empty<byte>();
+        return Errno.EOPNOTSUPP;
+    }
+
+    /// <summary>setxattr(2); <paramref name="flags"/> are XATTR_CREATE (1) and XATTR_REPLACE (2).</summary>
+    Errno SetXattr(string path, string name, byte[] value, int flags) => Errno.EOPNOTSUPP;
+
+    /// <summary>removexattr(2).</summary>
+    Errno RemoveXattr(string path, string name) => Errno.EOPNOTSUPP;
+
+    /// <summary>listxattr(2): every attribute name the caller may see.</summary>
+    Errno ListXattr(string path, out List<string> names)
+    {
+        names = new List<string>();
+        return Errno.EOPNOTSUPP;
+    }
 }
 
 /// <summary>

@@ -18,6 +18,12 @@ public abstract class OpenFile
     /// <summary>The canonical guest path it was opened by (what /proc/self/fd shows); the VFS sets it after an open.</summary>
     public string Path { get; set; }
 
+    /// <summary>
+    /// The root (chroot(2), a mount-table path) of the process that opened it: <see cref="Path"/>
+    /// is below it. The VFS sets it with <see cref="Path"/>.
+    /// </summary>
+    public string Root { get; set; } = "/";
+
     /// <summary>Access mode and status flags (O_RDONLY.., O_APPEND, O_NONBLOCK ...).</summary>
     public int Flags { get; set; }
 
@@ -63,6 +69,26 @@ public abstract class OpenFile
 
     /// <summary>Flushes to stable storage.</summary>
     public virtual long Sync() => 0;
+
+    /// <summary>fgetxattr(2); EOPNOTSUPP unless the file's filesystem keeps extended attributes.</summary>
+    public virtual Errno GetXattr(string name, out byte[] value)
+    {
+        value = Array.Empty<byte>();
+        return Errno.EOPNOTSUPP;
+    }
+
+    /// <summary>fsetxattr(2).</summary>
+    public virtual Errno SetXattr(string name, byte[] value, int flags) => Errno.EOPNOTSUPP;
+
+    /// <summary>fremovexattr(2).</summary>
+    public virtual Errno RemoveXattr(string name) => Errno.EOPNOTSUPP;
+
+    /// <summary>flistxattr(2).</summary>
+    public virtual Errno ListXattr(out List<string> names)
+    {
+        names = new List<string>();
+        return Errno.EOPNOTSUPP;
+    }
 
     /// <summary>The lock table holding flock or OFD locks of this description, if it ever took one.</summary>
     public FileLocks? Locks { get; set; }

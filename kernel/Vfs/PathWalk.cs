@@ -22,6 +22,12 @@ public readonly record struct WalkResult
     /// <summary>The canonical (symlink-free, absolute, normalised) guest path.</summary>
     public required string Path { get; init; }
 
+    /// <summary>
+    /// The canonical path in the mount table: <see cref="Path"/> below the walking process's
+    /// root (chroot(2)); the same as <see cref="Path"/> for a process whose root is "/".
+    /// </summary>
+    public string GlobalPath { get => field ?? Path; init; }
+
     /// <summary>The mount owning <see cref="Path"/>.</summary>
     public required Mount Mount { get; init; }
 
@@ -65,9 +71,33 @@ public static class PathWalk
     /// Walks absolute guest path <paramref name="path"/> (not yet normalised: callers join a
     /// relative path to a canonical cwd or directory path).
     /// </summary>
-    public static Errno Walk(MountTable mounts, Task? caller, string path, WalkFlags flags, out WalkResult result)
+    public static Errno Walk(MountTable mounts, Task? caller, string path, WalkFlags flags, out WalkResult result) =>
+        Walk(mounts, caller, path, flags, new WalkScope(caller?.Group.Fs.Root ?? "/"), out result);
+
+    /// <summary>
+    /// Walks guest path <paramref name="path"/> (absolute within <paramref name="root"/>, a
+    /// canonical mount-table path): the walk starts at the root, ".." never goes above it,
+    /// absolute symlinks and magic links restart there, and the result's
+    /// <see cref="WalkResult.Path"/> is relative to it.
+    /// </summary>
+    public static Errno Walk(MountTable mounts, Task? caller, string path, WalkFlags flags, string root, out WalkResult result) =>
+        Walk(mounts, caller, path, flags, new WalkScope(root), out result);
+
+    /// <summary>
+    /// Walks <paramref name="path"/> within <paramref name="scope"/>: an absolute path starts at
+    /// its root, a relative one at its start directory; openat2(2)'s RESOLVE_* flags apply.
+    /// </summary>
+    public static Errno Walk(MountTable mounts, Task? caller, string path, WalkFlags flags, WalkScope scope, out WalkResult result)
     {
         result = default;
+        var root = scope.Root;
+        var resolve = scope.Resolve;
+        var beneath = (resolve & ResolveFlags.Beneath) != 0;
+        var scoped = beneath || (resolve & ResolveFlags.InRoot) != 0;
+        var noSymlinks = (resolve & ResolveFlags.NoSymlinks) != 0;
+        var noMagic = noSymlinks || (resolve & ResolveFlags.NoMagicLinks) != 0;
+        var noXdev = (resolve & ResolveFlags.NoXdev) != 0;
+        var rootParts = root.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (path.Length == 0)
         {
             return Errno.ENOENT;
@@ -80,7 +110,18 @@ public static class PathWalk
         // Components still to walk, the next one last.
         var pending = new List<string>();
         PushComponents(pending, path);
-        var current = new List<string>();
+        if (beneath && path.StartsWith('/'))
+        {
+            return Errno.EXDEV;
+        }
+
+        var current = new List<string>(rootParts);
+        if (!path.StartsWith('/') && scope.Start is { } start)
+        {
+            current = new List<string>(start.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        var startMount = mounts.Find(Join(current, current.Count));
         var links = 0;
         StatInfo st = default;
         var statValid = false;
@@ -98,9 +139,18 @@ public static class PathWalk
 
             if (name == "..")
             {
-                if (current.Count > 0)
+                if (current.Count > rootParts.Length)
                 {
                     current.RemoveAt(current.Count - 1);
+                }
+                else if (beneath)
+                {
+                    return Errno.EXDEV;
+                }
+
+                if (noXdev && mounts.Find(Join(current, current.Count)) != startMount)
+                {
+                    return Errno.EXDEV;
                 }
 
                 statValid = false;
@@ -133,6 +183,17 @@ public static class PathWalk
                 }
 
                 mount = mounts.Find(childPath);
+                if (noXdev && mount != startMount)
+                {
+                    if (chunk > 1)
+                    {
+                        chunk = 1;
+                        continue;
+                    }
+
+                    return Errno.EXDEV;
+                }
+
                 relative = mount.Relative(childPath);
                 e = mount.FileSystem.Stat(relative, caller, out st);
                 if (e == Errno.None || chunk == 1)
@@ -167,7 +228,7 @@ public static class PathWalk
             statValid = true;
             if ((st.Mode & InodeMode.TypeMask) == InodeMode.Symlink && (!isLast || followLast))
             {
-                if (++links > MaxLinks)
+                if (++links > MaxLinks || noSymlinks)
                 {
                     return Errno.ELOOP;
                 }
@@ -180,9 +241,24 @@ public static class PathWalk
                         return e;
                     }
 
+                    if (noMagic)
+                    {
+                        return Errno.ELOOP;
+                    }
+
+                    if (scoped || noXdev)
+                    {
+                        // nd_jump_link: not safe for scoped lookups, nor across mounts with RESOLVE_NO_XDEV.
+                        if (scoped || jumpTo is null || mounts.Find(jumpTo) != startMount)
+                        {
+                            return Errno.EXDEV;
+                        }
+                    }
+
                     if (jumpTo is not null)
                     {
                         current.Clear();
+                        current.AddRange(rootParts);
                         PushComponents(current, jumpTo, reverse: false);
                         statValid = false;
                         if (isLast)
@@ -223,7 +299,17 @@ public static class PathWalk
 
                 if (target[0] == '/')
                 {
+                    if (beneath)
+                    {
+                        return Errno.EXDEV;
+                    }
+
                     current.Clear();
+                    current.AddRange(rootParts);
+                    if (noXdev && mounts.Find(Join(current, current.Count)) != startMount)
+                    {
+                        return Errno.EXDEV;
+                    }
                 }
 
                 PushComponents(pending, target);
@@ -246,11 +332,16 @@ public static class PathWalk
 
         var canonical = Join(current, current.Count);
         var owner = mounts.Find(canonical);
+        if (noXdev && owner != startMount)
+        {
+            return Errno.EXDEV;
+        }
+
         var rel = owner.Relative(canonical);
         if (exists && !statValid && magicFile is null)
         {
             var e = owner.FileSystem.Stat(rel, caller, out st);
-            if (e == Errno.ENOENT && current.Count > 0)
+            if (e == Errno.ENOENT && current.Count > rootParts.Length)
             {
                 exists = false;
             }
@@ -267,7 +358,8 @@ public static class PathWalk
 
         result = new WalkResult
         {
-            Path = canonical,
+            Path = rootParts.Length == 0 ? canonical : Join(current.GetRange(rootParts.Length, current.Count - rootParts.Length), current.Count - rootParts.Length),
+            GlobalPath = canonical,
             Mount = owner,
             Relative = rel,
             Exists = exists,
@@ -296,3 +388,17 @@ public static class PathWalk
 
     private static string Join(List<string> parts, int count) => count == 0 ? "/" : "/" + string.Join('/', parts.GetRange(0, count));
 }
+
+/// <summary>openat2(2)'s RESOLVE_* flags.</summary>
+public static class ResolveFlags
+{
+    public const int NoXdev = 0x01, NoMagicLinks = 0x02, NoSymlinks = 0x04, Beneath = 0x08, InRoot = 0x10, Cached = 0x20;
+    public const int All = NoXdev | NoMagicLinks | NoSymlinks | Beneath | InRoot | Cached;
+}
+
+/// <summary>
+/// Where a walk happens: <see cref="Root"/> (a mount-table path: the process's root, or for
+/// RESOLVE_BENEATH/RESOLVE_IN_ROOT the directory they name) is where absolute paths start and
+/// ".." stops; a relative path starts at <see cref="Start"/> (the root when null).
+/// </summary>
+public sealed record WalkScope(string Root, string? Start = null, int Resolve = 0);

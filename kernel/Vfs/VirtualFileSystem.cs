@@ -26,6 +26,10 @@ public sealed class VirtualFileSystem
         return e != Errno.None ? e : r.Exists ? Errno.None : Errno.ENOENT;
     }
 
+    /// <summary>Mount-table path <paramref name="global"/> as seen below <paramref name="root"/> (which holds it).</summary>
+    public static string Below(string root, string global) =>
+        root == "/" ? global : global == root ? "/" : global.StartsWith(root + "/", StringComparison.Ordinal) ? global[root.Length..] : global;
+
     /// <summary>The canonical path of a mount point, which cannot be removed or renamed.</summary>
     private bool IsMountPoint(string canonical) => canonical == "/" || Mounts.At(canonical) is not null;
 
@@ -38,14 +42,23 @@ public sealed class VirtualFileSystem
     /// description (a pipe through /proc/self/fd, the terminal through /dev/tty), whose path
     /// and flags are not this open's to set.
     /// </summary>
-    public Errno Open(Task? caller, string path, int flags, uint mode, out OpenFile? file, out bool shared)
+    public Errno Open(Task? caller, string path, int flags, uint mode, out OpenFile? file, out bool shared) =>
+        Open(caller, path, flags, mode, out file, out shared, null);
+
+    /// <summary>
+    /// open(2) walking within <paramref name="scope"/> (openat2(2): RESOLVE_* flags, a root or
+    /// start directory of its own); null walks as <paramref name="caller"/> does.
+    /// </summary>
+    public Errno Open(Task? caller, string path, int flags, uint mode, out OpenFile? file, out bool shared, WalkScope? scope)
     {
         file = null;
         shared = true;
         var creates = (flags & OpenFlags.Create) != 0;
         var exclusive = creates && (flags & OpenFlags.Exclusive) != 0;
         var follow = (flags & OpenFlags.NoFollow) == 0 && !exclusive;
-        var e = Walk(caller, path, follow ? WalkFlags.Follow : WalkFlags.None, out var r);
+        var e = scope is null
+            ? Walk(caller, path, follow ? WalkFlags.Follow : WalkFlags.None, out var r)
+            : PathWalk.Walk(Mounts, caller, path, follow ? WalkFlags.Follow : WalkFlags.None, scope, out r);
         if (e != Errno.None)
         {
             return e;
@@ -99,7 +112,8 @@ public sealed class VirtualFileSystem
         e = r.FileSystem.Open(r.Relative, flags, mode, caller, out file);
         if (e == Errno.None && file is not null && (file.Path.Length == 0 || file.Path == r.Relative))
         {
-            file.Path = r.Path;
+            file.Root = caller?.Group.Fs.Root ?? "/";
+            file.Path = scope is null ? r.Path : Below(file.Root, r.GlobalPath);
             shared = false;
         }
 
@@ -212,7 +226,7 @@ public sealed class VirtualFileSystem
             return Errno.ENOTDIR;
         }
 
-        if (IsMountPoint(r.Path))
+        if (IsMountPoint(r.GlobalPath) || r.Path == "/")
         {
             return removeDirectory ? Errno.EBUSY : Errno.EISDIR;
         }
@@ -250,7 +264,7 @@ public sealed class VirtualFileSystem
             return Errno.ENOTDIR;
         }
 
-        if (IsMountPoint(from.Path) || IsMountPoint(to.Path))
+        if (IsMountPoint(from.GlobalPath) || IsMountPoint(to.GlobalPath) || from.Path == "/" || to.Path == "/")
         {
             return Errno.EBUSY;
         }
@@ -373,5 +387,35 @@ public sealed class VirtualFileSystem
         }
 
         return e;
+    }
+
+    /// <summary>getxattr(2)/lgetxattr(2).</summary>
+    public Errno GetXattr(Task? caller, string path, bool follow, string name, out byte[] value)
+    {
+        value = Array.Empty<byte>();
+        var e = WalkExisting(caller, path, follow, out var r);
+        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.GetXattr(name, out value) : r.FileSystem.GetXattr(r.Relative, name, out value);
+    }
+
+    /// <summary>setxattr(2)/lsetxattr(2): EROFS on a read-only mount.</summary>
+    public Errno SetXattr(Task? caller, string path, bool follow, string name, byte[] value, int flags)
+    {
+        var e = WalkToChange(caller, path, follow, out var r);
+        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.SetXattr(name, value, flags) : r.FileSystem.SetXattr(r.Relative, name, value, flags);
+    }
+
+    /// <summary>removexattr(2)/lremovexattr(2).</summary>
+    public Errno RemoveXattr(Task? caller, string path, bool follow, string name)
+    {
+        var e = WalkToChange(caller, path, follow, out var r);
+        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.RemoveXattr(name) : r.FileSystem.RemoveXattr(r.Relative, name);
+    }
+
+    /// <summary>listxattr(2)/llistxattr(2).</summary>
+    public Errno ListXattr(Task? caller, string path, bool follow, out List<string> names)
+    {
+        names = new List<string>();
+        var e = WalkExisting(caller, path, follow, out var r);
+        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.ListXattr(out names) : r.FileSystem.ListXattr(r.Relative, out names);
     }
 }

@@ -10,7 +10,7 @@ namespace UserModeOS.Conformance.Vfs;
 [TestFixture]
 public sealed class BusyboxFolderTests
 {
-    private const string Script = """
+    internal const string Script = """
         mkdir -p d/sub/deeper && echo hello > d/f && echo world > d/sub/g && ln -s f d/l && ln d/f d/hard && ln -s ../f d/sub/up
         touch -d '2021-03-04 05:06:07' d/f d/sub/g d/sub/deeper
         chmod 640 d/f; chmod 751 d/sub
@@ -45,7 +45,7 @@ public sealed class BusyboxFolderTests
     }
 
     /// <summary>The host's busybox with a bin folder of applet links first in PATH, as the root has.</summary>
-    private static RunResult NativeBusybox(string workdir, string script)
+    internal static RunResult NativeBusybox(string workdir, string script)
     {
         var bin = Path.Combine(workdir, "..", Path.GetFileName(workdir) + "-bin");
         Directory.CreateDirectory(bin);
