@@ -486,9 +486,34 @@ public sealed class OverlayFileSystem : IFileSystem
         return e;
     }
 
+    /// <summary>
+    /// Finds (copying up or preparing to create as needed) the layer to open in under the
+    /// lock, then opens outside it: opening a fifo blocks until its other end is opened.
+    /// </summary>
     public Errno Open(string path, int flags, uint mode, Task? caller, out OpenFile? file)
     {
         file = null;
+        var e = PrepareOpen(path, flags, out var layer, out var directory);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        e = layer!.Open(path, flags, mode, caller, out var inner);
+        if (e != Errno.None || !directory)
+        {
+            file = inner;
+            return e;
+        }
+
+        file = new OverlayDirectory(this, path, flags, inner!);
+        return Errno.None;
+    }
+
+    private Errno PrepareOpen(string path, int flags, out IFileSystem? layer, out bool directory)
+    {
+        layer = null;
+        directory = false;
         lock (_sync)
         {
             var e = Lookup(path, out var node);
@@ -498,32 +523,28 @@ public sealed class OverlayFileSystem : IFileSystem
             }
 
             var isPath = (flags & OpenFlags.Path) != 0;
+            var tmpFile = !isPath && (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile;
             if (!node.Exists)
             {
-                var creates = !isPath && ((flags & OpenFlags.Create) != 0 || (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile);
-                if (!creates)
-                {
-                    return Errno.ENOENT;
-                }
-
-                if ((flags & OpenFlags.TmpFile) == OpenFlags.TmpFile)
+                if (isPath || tmpFile || (flags & OpenFlags.Create) == 0)
                 {
                     return Errno.ENOENT;
                 }
 
                 e = PrepareCreate(path, out _);
-                return e != Errno.None ? e : Upper.Open(path, flags, mode, caller, out file);
+                layer = Upper;
+                return e;
             }
 
-            if ((flags & OpenFlags.TmpFile) == OpenFlags.TmpFile)
+            if (tmpFile)
             {
                 if (!node.Stat.IsDirectory)
                 {
                     return Errno.ENOTDIR;
                 }
 
-                e = CopyUpDirectory(path);
-                return e != Errno.None ? e : Upper.Open(path, flags, mode, caller, out file);
+                layer = Upper;
+                return CopyUpDirectory(path);
             }
 
             if ((flags & OpenFlags.Create) != 0 && (flags & OpenFlags.Exclusive) != 0)
@@ -531,22 +552,9 @@ public sealed class OverlayFileSystem : IFileSystem
                 return Errno.EEXIST;
             }
 
-            if (node.Stat.IsDirectory && !isPath)
-            {
-                var layer = node.Layer == Layer.Upper ? Upper : Lower;
-                e = layer.Open(path, flags, mode, caller, out var inner);
-                if (e != Errno.None)
-                {
-                    return e;
-                }
-
-                file = new OverlayDirectory(this, path, flags, inner!);
-                return Errno.None;
-            }
-
+            directory = node.Stat.IsDirectory && !isPath;
             var writes = !isPath && ((flags & OpenFlags.AccessMode) != OpenFlags.ReadOnly || (flags & OpenFlags.Truncate) != 0);
-            var isSymlink = (node.Stat.Mode & InodeMode.TypeMask) == InodeMode.Symlink;
-            if (writes && node.Layer == Layer.Lower && !isSymlink && node.Stat.IsRegular)
+            if (writes && node.Layer == Layer.Lower && node.Stat.IsRegular)
             {
                 e = CopyUp(path, node);
                 if (e != Errno.None)
@@ -557,7 +565,8 @@ public sealed class OverlayFileSystem : IFileSystem
                 node.Layer = Layer.Upper;
             }
 
-            return (node.Layer == Layer.Upper ? Upper : Lower).Open(path, flags, mode, caller, out file);
+            layer = node.Layer == Layer.Upper ? Upper : Lower;
+            return Errno.None;
         }
     }
 
