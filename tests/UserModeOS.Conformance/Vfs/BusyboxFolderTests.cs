@@ -12,7 +12,7 @@ public sealed class BusyboxFolderTests
 {
     internal const string Script = """
         mkdir -p d/sub/deeper && echo hello > d/f && echo world > d/sub/g && ln -s f d/l && ln d/f d/hard && ln -s ../f d/sub/up
-        touch -d '2021-03-04 05:06:07' d/f d/sub/g d/sub/deeper
+        touch -d '2021-03-04 05:06:07' d/f d/sub/g d/sub/deeper d/sub
         chmod 640 d/f; chmod 751 d/sub
         stat -c '%n %s %a %h %F %Y' d/f d/hard d/sub d/sub/g d/l
         ls -ln d/f d/sub/g | while read perm links user group size rest; do echo "$perm $links $user $group $size"; done
