@@ -25,6 +25,7 @@ internal static unsafe class FileIo
         t.Add(Nr.Sendfile, &Sendfile, Arg.Fd, Arg.Fd, Arg.Ptr, Arg.Int);
         t.Add(Nr.CopyFileRange, &CopyFileRange, Arg.Fd, Arg.Ptr, Arg.Fd, Arg.Ptr, Arg.Int, Arg.Hex);
         t.Add(Nr.Fadvise64, &Fadvise64, Arg.Fd, Arg.Int, Arg.Int, Arg.Int);
+        t.Add(Nr.Fallocate, &Fallocate, Arg.Fd, Arg.Hex, Arg.Int, Arg.Int);
     }
 
     /// <summary>posix_fadvise(2): advice only; pipes are ESPIPE, unknown advice EINVAL.</summary>
@@ -43,6 +44,64 @@ internal static unsafe class FileIo
         }
 
         return file.Stat(out var st) == Errno.None && (st.Mode & InodeMode.TypeMask) == InodeMode.Fifo ? Errors.Fail(Errno.ESPIPE) : 0;
+    }
+
+    /// <summary>
+    /// fallocate(2), in vfs_fallocate()'s order of checks: mode 0 grows the file to
+    /// offset + len (data kept), FALLOC_FL_KEEP_SIZE changes nothing visible, other modes are
+    /// EOPNOTSUPP.
+    /// </summary>
+    private static long Fallocate(Task t, in SyscallArgs a)
+    {
+        const int KeepSize = 1;
+        var file = t.Group.Fds.Get((int)a.A0);
+        if (file is null)
+        {
+            return Errors.EBADF;
+        }
+
+        var mode = (int)a.A1;
+        var offset = (long)a.A2;
+        var length = (long)a.A3;
+        if (offset < 0 || length <= 0)
+        {
+            return Errors.EINVAL;
+        }
+
+        if ((mode & ~KeepSize) != 0)
+        {
+            return Errors.Fail(Errno.EOPNOTSUPP);
+        }
+
+        if (!file.CanWrite || (file.Flags & OpenFlags.Path) != 0)
+        {
+            return Errors.EBADF;
+        }
+
+        if (file.Stat(out var st) != Errno.None)
+        {
+            return Errors.EBADF;
+        }
+
+        switch (st.Mode & InodeMode.TypeMask)
+        {
+            case InodeMode.Fifo:
+                return Errors.Fail(Errno.ESPIPE);
+            case InodeMode.Directory:
+                return Errors.Fail(Errno.EISDIR);
+            case InodeMode.Regular:
+                break;
+            default:
+                return Errors.Fail(Errno.ENODEV);
+        }
+
+        var end = offset + length;
+        if (end < 0)
+        {
+            return Errors.Fail(Errno.EFBIG);
+        }
+
+        return (mode & KeepSize) == 0 && end > st.Size ? Math.Min(file.Truncate(end), 0) : 0;
     }
 
     /// <summary>sendfile(2): copies from a file (at *offset, or its position) to any writable fd.</summary>

@@ -47,6 +47,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Sockets.Register(table);
         Xattr.Register(table);
         Locks.Register(table);
+        Splice.Register(table);
         return table;
     }
 

@@ -28,10 +28,13 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
 
     private static readonly string[] ProcessFiles =
     [
-        "cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "mountinfo", "mounts", "root", "stat", "statm", "status", "task",
+        "auxv", "cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "maps", "mountinfo", "mounts", "root", "smaps", "stat", "statm", "status",
+        "task",
     ];
 
-    private static readonly string[] ThreadFiles = ["cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "root", "stat", "statm", "status"];
+    private static readonly string[] ThreadFiles = [
+        "auxv", "cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "maps", "root", "smaps", "stat", "statm", "status",
+    ];
 
     public override string Type => "proc";
 
@@ -184,6 +187,21 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
                     Jump = () => Reachable(file.Path) ? (file.Path, null, Errno.None) : (null, file, Errno.None),
                 };
                 return Errno.None;
+            case "fdinfo":
+                if (last)
+                {
+                    node = Node.Dir(() => group.Fds.OpenFds().Select(fd => fd.ToString(CultureInfo.InvariantCulture)), 0x16D);
+                    return Errno.None;
+                }
+
+                if (parts.Length != at + 2 || !int.TryParse(parts[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var infoFd) ||
+                    group.Fds.Get(infoFd) is null)
+                {
+                    return Errno.ENOENT;
+                }
+
+                node = Node.Text(() => FdInfo(group, infoFd));
+                return Errno.None;
         }
 
         if (!last)
@@ -204,6 +222,8 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
             "statm" => Node.Text(() => Statm(group)),
             "status" => Node.Text(() => Status(group, inTask ? thread : who, caller)),
             "maps" => Node.Text(() => Maps(group)),
+            "smaps" => Node.Text(() => Smaps(group)),
+            "auxv" => Node.Bytes(() => group.Auxv, 0x100),
             "mounts" when !inTask => Node.Text(Mounts),
             "mountinfo" when !inTask => Node.Text(MountInfo),
             _ => null!,

@@ -303,7 +303,33 @@ public sealed partial class Procfs
     public static string CpuList(int count) => count <= 1 ? "0" : Invariant($"0-{count - 1}");
 
     /// <summary>/proc/[pid]/maps (show_map_vma): the name column starts at 73.</summary>
-    private static string Maps(ThreadGroup group)
+    private static string Maps(ThreadGroup group) => MapsOrSmaps(group, smaps: false);
+
+    /// <summary>/proc/[pid]/smaps basics: each maps line, then its sizes (all resident, private, unswapped).</summary>
+    private static string Smaps(ThreadGroup group) => MapsOrSmaps(group, smaps: true);
+
+    /// <summary>/proc/[pid]/fdinfo/N: position, status flags (octal, O_CLOEXEC from the fd), mount id, inode.</summary>
+    private static string FdInfo(ThreadGroup group, int fd)
+    {
+        if (group.Fds.Get(fd) is not { } file)
+        {
+            return "";
+        }
+
+        // do_dentry_open() drops the open-time-only flags from f_flags.
+        var flags = file.Flags & ~(OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoCtty | OpenFlags.Truncate | OpenFlags.CloseOnExec);
+        if (group.Fds.GetCloseOnExec(fd))
+        {
+            flags |= OpenFlags.CloseOnExec;
+        }
+
+        // Not every kind of file keeps Position itself; SEEK_CUR by 0 asks it.
+        var pos = file is UserModeOS.Kernel.Ipc.PipeEnd ? 0 : Math.Max(file.Seek(0, 1), 0);
+        var ino = file.Stat(out var st) == Errno.None ? st.Inode : 0;
+        return Invariant($"pos:\t{pos}\nflags:\t0{Convert.ToString(flags, 8)}\nmnt_id:\t0\nino:\t{ino}\n");
+    }
+
+    private static string MapsOrSmaps(ThreadGroup group, bool smaps)
     {
         if (group.State is ProcessState.Zombie or ProcessState.Reaped)
         {
@@ -337,9 +363,64 @@ public sealed partial class Procfs
             }
 
             sb.Append(line).Append('\n');
+            if (smaps)
+            {
+                AppendSmapsEntry(sb, v);
+            }
         }
 
         return sb.ToString();
+    }
+
+    private static void AppendSmapsEntry(StringBuilder sb, Vma v)
+    {
+        var kb = v.Length / 1024;
+        var anonymous = v.File is null ? kb : 0;
+        void Field(string name, ulong value) => sb.Append(Invariant($"{name + ":",-16}{value,8} kB\n"));
+        Field("Size", kb);
+        Field("KernelPageSize", 4);
+        Field("MMUPageSize", 4);
+        Field("Rss", kb);
+        Field("Pss", kb);
+        Field("Pss_Dirty", anonymous);
+        Field("Shared_Clean", 0);
+        Field("Shared_Dirty", 0);
+        Field("Private_Clean", kb - anonymous);
+        Field("Private_Dirty", anonymous);
+        Field("Referenced", kb);
+        Field("Anonymous", anonymous);
+        foreach (var name in (string[])["KSM", "LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked"])
+        {
+            Field(name, 0);
+        }
+
+        sb.Append("THPeligible:    0\n");
+        var flags = new StringBuilder("VmFlags:");
+        foreach (var (bit, name) in (ReadOnlySpan<(PageProt, string)>)[(PageProt.Read, "rd"), (PageProt.Write, "wr"), (PageProt.Exec, "ex")])
+        {
+            if ((v.Prot & bit) != 0)
+            {
+                flags.Append(' ').Append(name);
+            }
+        }
+
+        if (v.Shared)
+        {
+            flags.Append(" sh");
+        }
+
+        flags.Append(" mr mw me");
+        if (v.Shared)
+        {
+            flags.Append(" ms");
+        }
+
+        if (v.GrowsDown)
+        {
+            flags.Append(" gd");
+        }
+
+        sb.Append(flags).Append(" \n");
     }
 
     private static string Options(Mount m) => m.FileSystem.Type switch

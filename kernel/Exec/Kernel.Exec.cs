@@ -115,7 +115,8 @@ public sealed partial class Kernel
             0,
             0,
             0),
-            layout.StackTop);
+            layout.StackTop,
+            out var auxvBytes);
 
         // The point of no return: the other threads end, the old image goes.
         EndOtherThreads(task);
@@ -142,6 +143,7 @@ public sealed partial class Kernel
         var name = PathNames.FileName(path);
         group.Comm = name.Length > 15 ? name[..15] : name;
         group.Argv = args;
+        group.Auxv = auxvBytes;
         group.Envp = envp;
         task.AltStackDisabled = true;
         task.AltStackBase = task.AltStackSize = 0;

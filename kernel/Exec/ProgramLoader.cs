@@ -118,7 +118,10 @@ public static class ProgramLoader
         uint Gid);
 
     /// <summary>Creates the stack VMA below <paramref name="top"/> and writes argc/argv/envp/auxv; returns the initial RSP.</summary>
-    public static ulong BuildStack(AddressSpace mm, StackInfo info, ulong top = AddressSpace.StackTop)
+    public static ulong BuildStack(AddressSpace mm, StackInfo info, ulong top = AddressSpace.StackTop) => BuildStack(mm, info, top, out _);
+
+    /// <summary>As above; <paramref name="auxvBytes"/> is the auxiliary vector as written (what /proc/[pid]/auxv shows).</summary>
+    public static ulong BuildStack(AddressSpace mm, StackInfo info, ulong top, out byte[] auxvBytes)
     {
         mm.MapFixed(top - StackSize, StackSize, PageProt.Read | PageProt.Write, name: "[stack]", growsDown: true);
 
@@ -212,6 +215,7 @@ public static class ProgramLoader
         }
 
         mm.Memory.TryWrite(sp, table);
+        auxvBytes = table.AsSpan((words - (auxv.Count * 2)) * 8).ToArray();
         return sp;
     }
 }

@@ -145,6 +145,79 @@ public sealed class Pipe
         }
     }
 
+    /// <summary>Waits for data (splice/tee): the bytes buffered, 0 at end of file, or -errno.</summary>
+    internal long WaitReadable(Task task, bool nonBlocking)
+    {
+        lock (Queue.SyncRoot)
+        {
+            while (_count == 0)
+            {
+                if (Writers == 0)
+                {
+                    return 0;
+                }
+
+                if (nonBlocking)
+                {
+                    return -(long)Errno.EAGAIN;
+                }
+
+                var r = Queue.Wait(task, () => _count > 0 || Writers == 0);
+                if (r != 0)
+                {
+                    return r;
+                }
+            }
+
+            return _count;
+        }
+    }
+
+    /// <summary>Waits for room (splice/tee): the free bytes, or -errno (EPIPE with SIGPIPE without readers).</summary>
+    internal long WaitWritable(Task task, bool nonBlocking)
+    {
+        lock (Queue.SyncRoot)
+        {
+            while (true)
+            {
+                if (Readers == 0)
+                {
+                    task.Kernel.SendSignal(task, SigInfo.FromUser(Signals.SIGPIPE, SigInfo.SiUser, task.Group.Pid));
+                    return -(long)Errno.EPIPE;
+                }
+
+                if (_count < _buffer.Length)
+                {
+                    return _buffer.Length - _count;
+                }
+
+                if (nonBlocking)
+                {
+                    return -(long)Errno.EAGAIN;
+                }
+
+                var r = Queue.Wait(task, () => _count < _buffer.Length || Readers == 0);
+                if (r != 0)
+                {
+                    return r;
+                }
+            }
+        }
+    }
+
+    /// <summary>Copies buffered data without consuming it (tee(2)); returns the bytes copied.</summary>
+    internal int Peek(Span<byte> buffer)
+    {
+        lock (Queue.SyncRoot)
+        {
+            var n = Math.Min(buffer.Length, _count);
+            var first = Math.Min(n, _buffer.Length - _start);
+            _buffer.AsSpan(_start, first).CopyTo(buffer);
+            _buffer.AsSpan(0, n - first).CopyTo(buffer[first..]);
+            return n;
+        }
+    }
+
     internal int PollFor(bool readEnd)
     {
         lock (Queue.SyncRoot)
@@ -197,6 +270,9 @@ public sealed class PipeEnd : OpenFile
     }
 
     private bool NonBlocking => (Flags & OpenFlags.NonBlock) != 0;
+
+    /// <summary>The pipe this end belongs to (splice/tee).</summary>
+    internal Pipe Pipe => _pipe;
 
     public override long Read(Task task, Span<byte> buffer) =>
         _readEnd ? _pipe.Read(task, buffer, NonBlocking) : -(long)Errno.EBADF;

@@ -73,6 +73,7 @@ public sealed partial class Kernel
                     Comm = parent.Comm, // the calling thread's name (fork copies the thread)
                     Argv = parentGroup.Argv,
                     Envp = parentGroup.Envp,
+                    Auxv = parentGroup.Auxv,
                     Limits = (ResourceLimit[])parentGroup.Limits.Clone(),
                     Personality = parentGroup.Personality,
                     ProcessGroup = parentGroup.ProcessGroup,

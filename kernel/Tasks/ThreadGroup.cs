@@ -95,6 +95,9 @@ public sealed class ThreadGroup
     public IReadOnlyList<string> Argv { get; internal set; } = Array.Empty<string>();
     public IReadOnlyList<string> Envp { get; internal set; } = Array.Empty<string>();
 
+    /// <summary>The auxiliary vector execve gave the program, as raw pairs (/proc/[pid]/auxv).</summary>
+    public byte[] Auxv { get; internal set; } = [];
+
     /// <summary>Resource limits (getrlimit(2)), indexed by RLIMIT_* number.</summary>
     public ResourceLimit[] Limits { get; internal set; } = ResourceLimit.Defaults();
 
