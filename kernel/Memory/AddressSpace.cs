@@ -355,10 +355,72 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
 
                 v.Prot = prot;
             }
+
+            MergeLocked();
         }
 
         Memory.Protect(start, length, prot);
         return Errno.None;
+    }
+
+    /// <summary>
+    /// Joins neighbouring VMAs that have become alike again (after mprotect restores a
+    /// protection), so /proc/self/maps shows one area as Linux does.
+    /// </summary>
+    private void MergeLocked()
+    {
+        for (var i = 1; i < _vmas.Count; i++)
+        {
+            var a = _vmas[i - 1];
+            var b = _vmas[i];
+            var alike = a.End == b.Start && a.Prot == b.Prot && a.Shared == b.Shared && a.GrowsDown == b.GrowsDown &&
+                a.Name == b.Name && a.Cache is null && b.Cache is null && ReferenceEquals(a.File, b.File) &&
+                (a.File is null || a.Offset + (long)a.Length == b.Offset);
+            if (!alike)
+            {
+                continue;
+            }
+
+            a.End = b.End;
+            _vmas.RemoveAt(i);
+            b.File?.Release();
+            i--;
+        }
+    }
+
+    /// <summary>The page of the last fault past the end of a mapped file (plus one; 0 for none): SIGBUS, not SIGSEGV (mmap(2)).</summary>
+    private ulong _busErrorPage;
+
+    /// <summary>Reports (and clears) whether a failed fault at <paramref name="address"/> was a bus error.</summary>
+    public bool TakeBusError(ulong address) => Interlocked.Exchange(ref _busErrorPage, 0) == PageAlignDown(address) + 1;
+
+    /// <summary>How far below a MAP_GROWSDOWN area a fault may extend it (the default stack limit).</summary>
+    private const ulong GrowsDownLimit = 8UL << 20;
+
+    /// <summary>Extends a MAP_GROWSDOWN area down to a faulting address just below it; the area that now holds the address, or null.</summary>
+    private Vma? GrowDownLocked(ulong address)
+    {
+        foreach (var v in _vmas)
+        {
+            if (v.Start <= address)
+            {
+                continue;
+            }
+
+            // The first area above the address: it must grow down, not too far, and keep a guard page to its neighbour.
+            var newStart = PageAlignDown(address);
+            var index = _vmas.IndexOf(v);
+            var below = index > 0 ? _vmas[index - 1].End : 0;
+            if (!v.GrowsDown || v.File is not null || v.Start - newStart > GrowsDownLimit || newStart < below + PageSize)
+            {
+                return null;
+            }
+
+            v.Start = newStart;
+            return v;
+        }
+
+        return null;
     }
 
     /// <summary>Grows or moves a VMA's end (brk, mremap in place). The range past the old end must be free.</summary>
@@ -387,7 +449,7 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
         Vma? vma;
         lock (_lock)
         {
-            vma = FindLocked(address);
+            vma = FindLocked(address) ?? GrowDownLocked(address);
         }
 
         if (vma is null)
@@ -432,6 +494,13 @@ public sealed class AddressSpace : IPageFaultHandler, IDisposable
         var n = vma.File.ReadAt(contents, offset);
         if (n < 0)
         {
+            return false;
+        }
+
+        if (n == 0 && vma.File.Stat(out var st) == Errno.None && st.IsRegular && offset >= st.Size)
+        {
+            // The whole page lies past the end of the file.
+            Interlocked.Exchange(ref _busErrorPage, page + 1);
             return false;
         }
 

@@ -173,6 +173,9 @@ public sealed partial class Task
                         }
 
                         break;
+                    case ExitReason.PageFault when Group.Mm.TakeBusError(Cpu.FaultAddress):
+                        ForceSignal(SigInfo.Fault(Signals.SIGBUS, SigInfo.BusAdrErr, Cpu.FaultAddress), TrapPageFault);
+                        break;
                     case ExitReason.PageFault:
                         // Linux's rule: an address inside a mapping is an access error, otherwise a mapping error
                         // (pages are populated lazily, so whether the page is present says nothing).
