@@ -15,5 +15,4 @@ internal static class Errors
     public static readonly long ENOMEM = Fail(Errno.ENOMEM);
     public static readonly long ENOENT = Fail(Errno.ENOENT);
     public static readonly long ERANGE = Fail(Errno.ERANGE);
-    public static readonly long ENAMETOOLONG = Fail(Errno.ENAMETOOLONG);
 }

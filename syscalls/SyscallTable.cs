@@ -70,6 +70,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
     {
         var cpu = task.Cpu;
         var nr = cpu[Reg.Rax];
+        var number = (int)Math.Min(nr, int.MaxValue);
         var args = new SyscallArgs(cpu[Reg.Rdi], cpu[Reg.Rsi], cpu[Reg.Rdx], cpu[Reg.R10], cpu[Reg.R8], cpu[Reg.R9]);
         var entryArgs = nr < Size ? _entries[nr].Args : null;
         var strace = task.Kernel.Config.Strace;
@@ -83,9 +84,9 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         }
         else
         {
-            if (_reported.TryAdd((int)Math.Min(nr, int.MaxValue), true))
+            if (_reported.TryAdd(number, true))
             {
-                task.Kernel.Log.Warn($"unknown syscall {SyscallNames.Of((int)Math.Min(nr, int.MaxValue))} ({nr}); returning ENOSYS");
+                task.Kernel.Log.Warn($"unknown syscall {SyscallNames.Of(number)} ({nr}); returning ENOSYS");
             }
 
             result = Errors.ENOSYS;
@@ -94,7 +95,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         cpu[Reg.Rax] = (ulong)result;
         if (shown is not null)
         {
-            task.Kernel.Log.Trace(Strace.Finish(task, (int)Math.Min(nr, int.MaxValue), entryArgs, args, shown, result));
+            task.Kernel.Log.Trace(Strace.Finish(task, number, entryArgs, args, shown, result));
         }
     }
 }

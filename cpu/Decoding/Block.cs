@@ -30,8 +30,6 @@ public sealed unsafe class Block
 
     internal Op* Ops { get; }
 
-    internal int OpCount => _ops.Length;
-
     /// <summary>Cleared when the code under the block is written or unmapped.</summary>
     internal volatile bool Valid = true;
 

@@ -61,7 +61,4 @@ internal static class Operands
 
     /// <summary>Flag in <see cref="Op.Scale"/>: the 67h prefix made the effective address 32 bits wide.</summary>
     public const int Address32 = 4;
-
-    /// <summary>Operand size in bytes of a general register.</summary>
-    public static int Size(Register r) => r.GetSize();
 }

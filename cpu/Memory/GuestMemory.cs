@@ -385,20 +385,28 @@ public sealed unsafe class GuestMemory : IDisposable
             {
                 // Copy while the page is still shared, and so still read-only for every sharer:
                 // once our share is dropped, the last remaining sharer may write it at once.
+                // A page nobody else shares any more (they wrote or exited) is simply ours.
                 var host = (nint)(pte & ~PteFlags);
-                var copy = PagePool.Allocate();
-                NativeMemory.Copy((void*)host, (void*)copy, (nuint)PageSize);
-                if (DropShare(host))
+                if (SharedPages.TryGetValue(host, out var sharers) && sharers > 1)
                 {
-                    pte = (ulong)copy | (pte & PteFlags);
+                    var copy = PagePool.Allocate();
+                    NativeMemory.Copy((void*)host, (void*)copy, (nuint)PageSize);
+                    if (DropShare(host))
+                    {
+                        pte = (ulong)copy | (pte & PteFlags);
 
-                    // Other threads of this address space may still read the old page through their TLBs.
-                    BumpGeneration();
+                        // Other threads of this address space may still read the old page through their TLBs.
+                        BumpGeneration();
+                    }
+                    else
+                    {
+                        // Everyone else let go while we copied: the page is ours alone.
+                        PagePool.Free(copy);
+                    }
                 }
                 else
                 {
-                    // Everyone else let go first: the page is ours alone.
-                    PagePool.Free(copy);
+                    DropShare(host);
                 }
 
                 pte &= ~PteCow;

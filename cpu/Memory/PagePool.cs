@@ -15,10 +15,6 @@ public static unsafe class PagePool
 
     private static readonly ConcurrentStack<nint> FreePages = new();
     private static readonly Lock ChunkLock = new();
-    private static long _pagesInUse;
-
-    /// <summary>Pages currently mapped by some address space (for accounting and tests).</summary>
-    public static long PagesInUse => Interlocked.Read(ref _pagesInUse);
 
     /// <summary>A zero-filled page.</summary>
     public static nint Allocate()
@@ -41,13 +37,11 @@ public static unsafe class PagePool
         }
 
         NativeMemory.Clear((void*)page, PageSize);
-        Interlocked.Increment(ref _pagesInUse);
         return page;
     }
 
     public static void Free(nint page)
     {
-        Interlocked.Decrement(ref _pagesInUse);
         FreePages.Push(page);
     }
 }
