@@ -32,6 +32,9 @@ public sealed class SpawnRequest
     public IReadOnlyList<string> Envp { get; init; } = Array.Empty<string>();
     public string WorkingDirectory { get; init; } = "/";
 
+    /// <summary>Who the process runs as (root unless the box says otherwise).</summary>
+    public Credentials Credentials { get; init; } = Credentials.Root;
+
     /// <summary>The open files for fds 0, 1 and 2 (the kernel takes over their references).</summary>
     public required OpenFile[] Stdio { get; init; }
 }
@@ -180,6 +183,7 @@ public sealed partial class Kernel : ICpuLog
         }
 
         var group = task.Group;
+        task.Cred = request.Credentials;
         errno = Exec(task, request.Path, request.Argv, request.Envp, out error);
         if (errno != Errno.None)
         {

@@ -13,7 +13,6 @@ namespace UserModeOS.Syscalls;
 internal static unsafe class Directories
 {
     private const int RenameNoReplace = 1, RenameExchange = 2, RenameWhiteout = 4;
-    private const int XOk = 1;
     private const uint MkdirModeMask = 0x3FF; // S_IRWXUGO | S_ISVTX
 
     /// <summary>The largest getdents64 buffer we fill in one call (Linux takes up to INT_MAX; fewer records is fine).</summary>
@@ -91,28 +90,7 @@ internal static unsafe class Directories
     /// <summary>chdir(2): the cwd becomes the canonical path the walk reaches (symlinks resolved, as getcwd then shows).</summary>
     private static long Chdir(Task t, in SyscallArgs a)
     {
-        var e = FileOpen.ReadAndResolve(t, FileOpen.AtFdCwd, a.A0, out var path);
-        if (e != Errno.None)
-        {
-            return Errors.Fail(e);
-        }
-
-        e = t.Kernel.Vfs.Walk(t, path, WalkFlags.Follow, out var r);
-        if (e == Errno.None && (!r.Exists || r.MagicFile is not null))
-        {
-            e = r.Exists ? Errno.ENOTDIR : Errno.ENOENT;
-        }
-
-        if (e == Errno.None && !r.Stat.IsDirectory)
-        {
-            e = Errno.ENOTDIR;
-        }
-
-        if (e == Errno.None)
-        {
-            e = r.FileSystem.Access(r.Relative, XOk, effectiveIds: false);
-        }
-
+        var e = WalkToSearchableDirectory(t, a.A0, out var r);
         if (e != Errno.None)
         {
             return Errors.Fail(e);
@@ -125,33 +103,17 @@ internal static unsafe class Directories
 
     /// <summary>
     /// chroot(2): the directory becomes the process's root (shared with CLONE_FS threads and
-    /// inherited by children): walks start there and ".." stops there. Guests are root, so
-    /// there is no EPERM. The cwd stays where it is when it is inside the new root (shown
+    /// inherited by children): walks start there and ".." stops there. Only root may
+    /// (CAP_SYS_CHROOT, EPERM). The cwd stays where it is when it is inside the new root (shown
     /// relative to it); one outside the new root (which Linux keeps, unreachable: getcwd says so)
     /// is walked from as the new root. Fds opened before keep the paths they were opened by, now read below the new root.
     /// </summary>
     private static long Chroot(Task t, in SyscallArgs a)
     {
-        var e = FileOpen.ReadAndResolve(t, FileOpen.AtFdCwd, a.A0, out var path);
-        if (e != Errno.None)
+        var e = WalkToSearchableDirectory(t, a.A0, out var r);
+        if (e == Errno.None && !t.Cred.IsPrivileged)
         {
-            return Errors.Fail(e);
-        }
-
-        e = t.Kernel.Vfs.Walk(t, path, WalkFlags.Follow, out var r);
-        if (e == Errno.None && (!r.Exists || r.MagicFile is not null))
-        {
-            e = r.Exists ? Errno.ENOTDIR : Errno.ENOENT;
-        }
-
-        if (e == Errno.None && !r.Stat.IsDirectory)
-        {
-            e = Errno.ENOTDIR;
-        }
-
-        if (e == Errno.None)
-        {
-            e = r.FileSystem.Access(r.Relative, XOk, effectiveIds: false);
+            e = Errno.EPERM;
         }
 
         if (e != Errno.None)
@@ -170,6 +132,30 @@ internal static unsafe class Directories
         return 0;
     }
 
+    /// <summary>The directory chdir(2) and chroot(2) name: it must exist, be a directory and be searchable (EACCES).</summary>
+    private static Errno WalkToSearchableDirectory(Task t, ulong pathAddress, out WalkResult r)
+    {
+        r = default;
+        var e = FileOpen.ReadAndResolve(t, FileOpen.AtFdCwd, pathAddress, out var path);
+        if (e == Errno.None)
+        {
+            e = t.Kernel.Vfs.Walk(t, path, WalkFlags.Follow, out r);
+        }
+
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if (!r.Exists)
+        {
+            return Errno.ENOENT;
+        }
+
+        return r.MagicFile is not null || !r.Stat.IsDirectory ? Errno.ENOTDIR : Permission.Check(r, t, t.Cred, Permission.MayExec);
+    }
+
+    /// <summary>fchdir(2): like chdir(2) to the directory the descriptor names, which must be searchable.</summary>
     private static long Fchdir(Task t, in SyscallArgs a)
     {
         var file = t.Group.Fds.Get((int)a.A0);
@@ -184,9 +170,10 @@ internal static unsafe class Directories
             return Errors.Fail(e);
         }
 
-        if (!st.IsDirectory)
+        e = !st.IsDirectory ? Errno.ENOTDIR : Permission.Check(t.Cred, st, Permission.MayExec);
+        if (e != Errno.None)
         {
-            return Errors.Fail(Errno.ENOTDIR);
+            return Errors.Fail(e);
         }
 
         t.Group.Cwd = FileOpen.PathOf(t, file);
@@ -214,6 +201,12 @@ internal static unsafe class Directories
         {
             var before = file.Seek(0, 1);
             var n = file.GetDents64(buffer.AsSpan(0, count));
+            if (n >= 0)
+            {
+                // iterate_dir() reports every listing, the last empty one too.
+                file.Fsnotify?.Accessed(file);
+            }
+
             if (n <= 0)
             {
                 return n;
@@ -457,14 +450,17 @@ internal static unsafe class Directories
 
         var e = FileOpen.ReadPath(t, oldAddress, out var oldRaw);
         string oldPath = "", newPath = "";
+        OpenFile? unnamed = null;
         var follow = (flags & FileOpen.AtSymlinkFollow) != 0;
         if (e == Errno.None)
         {
             if (oldRaw.Length == 0 && (flags & FileOpen.AtEmptyPath) != 0)
             {
+                // The file itself; one without a name (O_TMPFILE) is linked by the file, not a path.
                 var file = t.Group.Fds.Get(oldDirfd);
                 e = file is null ? Errno.EBADF : Errno.None;
                 oldPath = file is null ? "" : FileOpen.PathOf(t, file);
+                unnamed = file is not null && VirtualFileSystem.IsUnnamed(file.Path) ? file : null;
                 follow = false;
             }
             else
@@ -480,7 +476,7 @@ internal static unsafe class Directories
 
         if (e == Errno.None)
         {
-            e = t.Kernel.Vfs.Link(t, oldPath, newPath, follow);
+            e = unnamed is not null ? t.Kernel.Vfs.LinkFile(t, unnamed, newPath) : t.Kernel.Vfs.Link(t, oldPath, newPath, follow);
         }
 
         return e == Errno.None ? 0 : Errors.Fail(e);

@@ -206,6 +206,12 @@ internal static unsafe class FileIo
             ArrayPool<byte>.Shared.Return(chunk);
         }
 
+        if (done > 0)
+        {
+            input.Fsnotify?.Accessed(input);
+            output.Fsnotify?.Modified(output);
+        }
+
         if (inOffset is { } finalIn)
         {
             BinaryPrimitives.WriteInt64LittleEndian(word, finalIn + done);
@@ -283,6 +289,11 @@ internal static unsafe class FileIo
                 }
             }
 
+            if (done > 0)
+            {
+                file.Fsnotify?.Accessed(file);
+            }
+
             return done;
         }
         finally
@@ -341,6 +352,11 @@ internal static unsafe class FileIo
                 // write(2) (O_APPEND too) put the data just before the new position.
                 var at = offset >= 0 ? offset : file.Seek(0, 1) - done;
                 cached.Refresh(at >= 0 ? at : 0, at >= 0 ? done : long.MaxValue / 2);
+            }
+
+            if (done > 0)
+            {
+                file.Fsnotify?.Modified(file);
             }
 
             return done;

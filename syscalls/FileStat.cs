@@ -11,8 +11,6 @@ namespace UserModeOS.Syscalls;
 internal static unsafe class FileStat
 {
     private const int StatxSize = 256;
-    private const uint StatxBasicStats = 0x7FF;
-    private const uint StatxReserved = 0x80000000;
     private const int AtStatxSyncType = 0x6000;
     private const int AccessModeMask = 7;
     private const long UtimeNow = (1L << 30) - 1, UtimeOmit = (1L << 30) - 2;
@@ -116,7 +114,7 @@ internal static unsafe class FileStat
             }
 
             var file = t.Group.Fds.Get(dirfd);
-            return file is null ? Errno.EBADF : file.Stat(out st);
+            return file is null ? Errno.EBADF : VirtualFileSystem.StatFile(file, out st);
         }
 
         e = FileOpen.Resolve(t, dirfd, path, out var resolved);
@@ -218,9 +216,14 @@ internal static unsafe class FileStat
     }
 
     /// <summary>
-    /// statx(2). We know what struct stat holds, so stx_mask is STATX_BASIC_STATS whatever was
-    /// asked (Linux too may return more or less than requested); no birth time, mount id or
-    /// attributes are claimed.
+    /// statx(2): struct stat's fields, the birth time where the filesystem keeps one, the mount
+    /// id and the file attributes. As Linux does, an optional field (the birth time) is filled
+    /// only when asked for and the mount id always; STATX_MNT_ID_UNIQUE asks for an id never
+    /// reused, which ours are already (/proc/self/mountinfo shows the same). The sync flags
+    /// AT_STATX_FORCE_SYNC and AT_STATX_DONT_SYNC mean nothing to files we hold or the host
+    /// holds coherently, but both at once is EINVAL, as is a mask with STATX__RESERVED.
+    /// STATX_DIOALIGN is never claimed: reads and writes reach the host through our pooled
+    /// buffers, so the guest's buffer alignment is not what an O_DIRECT transfer sees.
     /// </summary>
     private static long Statx(Task t, in SyscallArgs a)
     {
@@ -228,7 +231,7 @@ internal static unsafe class FileStat
         var flags = (int)a.A2;
         var mask = (uint)a.A3;
         if ((flags & ~(StatFlags | AtStatxSyncType)) != 0 || (flags & AtStatxSyncType) == AtStatxSyncType ||
-            (mask & StatxReserved) != 0)
+            (mask & StatxBits.Reserved) != 0)
         {
             return Errors.EINVAL;
         }
@@ -240,16 +243,23 @@ internal static unsafe class FileStat
         }
 
         Span<byte> b = stackalloc byte[StatxSize];
-        WriteStatx(st, b);
+        WriteStatx(st, mask, b);
         return t.CopyOut(a.A4, b) ? 0 : Errors.EFAULT;
     }
 
-    /// <summary>Lays out struct statx (linux/stat.h).</summary>
-    private static void WriteStatx(in StatInfo st, Span<byte> b)
+    /// <summary>Lays out struct statx (linux/stat.h) for a caller that asked for <paramref name="requested"/>.</summary>
+    private static void WriteStatx(in StatInfo st, uint requested, Span<byte> b)
     {
+        var mask = StatxBits.BasicStats | (st.StatxMask & requested);
+        if (st.MountId != 0)
+        {
+            mask |= (requested & StatxBits.MountIdUnique) != 0 ? StatxBits.MountIdUnique : StatxBits.MountId;
+        }
+
         b.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(b, StatxBasicStats);
+        BinaryPrimitives.WriteUInt32LittleEndian(b, mask);
         BinaryPrimitives.WriteUInt32LittleEndian(b[4..], (uint)st.BlockSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[8..], st.Attributes);
         BinaryPrimitives.WriteUInt32LittleEndian(b[16..], (uint)st.Links);
         BinaryPrimitives.WriteUInt32LittleEndian(b[20..], st.Uid);
         BinaryPrimitives.WriteUInt32LittleEndian(b[24..], st.Gid);
@@ -257,13 +267,20 @@ internal static unsafe class FileStat
         BinaryPrimitives.WriteUInt64LittleEndian(b[32..], st.Inode);
         BinaryPrimitives.WriteInt64LittleEndian(b[40..], st.Size);
         BinaryPrimitives.WriteInt64LittleEndian(b[48..], st.Blocks);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[56..], st.AttributesMask);
         WriteTimestamp(b[64..], st.AccessSeconds, st.AccessNanos);
+        if ((mask & StatxBits.BTime) != 0)
+        {
+            WriteTimestamp(b[80..], st.BirthSeconds, st.BirthNanos);
+        }
+
         WriteTimestamp(b[96..], st.ChangeSeconds, st.ChangeNanos);
         WriteTimestamp(b[112..], st.ModifySeconds, st.ModifyNanos);
         BinaryPrimitives.WriteUInt32LittleEndian(b[128..], Major(st.RDevice));
         BinaryPrimitives.WriteUInt32LittleEndian(b[132..], Minor(st.RDevice));
         BinaryPrimitives.WriteUInt32LittleEndian(b[136..], Major(st.Device));
         BinaryPrimitives.WriteUInt32LittleEndian(b[140..], Minor(st.Device));
+        BinaryPrimitives.WriteUInt64LittleEndian(b[144..], (ulong)st.MountId);
     }
 
     private static void WriteTimestamp(Span<byte> b, long seconds, long nanos)
@@ -381,7 +398,13 @@ internal static unsafe class FileStat
             return Errors.EINVAL;
         }
 
-        return file.Truncate((long)a.A1);
+        var r = file.Truncate((long)a.A1);
+        if (r == 0)
+        {
+            file.Fsnotify?.Modified(file);
+        }
+
+        return r;
     }
 
     // ---------------------------------------------------------------- utimensat

@@ -4,14 +4,14 @@ using UserModeOS.Kernel;
 namespace UserModeOS.Syscalls;
 
 /// <summary>
-/// Credentials, umask and process groups. Guests run as root (uid and gid 0, no
-/// supplementary groups) and cannot change identity: the set*id calls accept the ids the
-/// process already has and refuse others with EPERM. Process groups and sessions follow
-/// Linux: the first process of a box leads both (as a login shell would), children inherit them.
+/// Credentials, umask and process groups. The set*id calls follow credentials(7) and their
+/// man pages: root (CAP_SETUID/CAP_SETGID, an effective uid of 0) sets any ids, others only
+/// move among the real, effective and saved ids they already have (EPERM otherwise); the
+/// filesystem id follows the effective one. Process groups and sessions follow Linux: the
+/// first process of a box leads both (as a login shell would), children inherit them.
 /// </summary>
 internal static unsafe class Identity
 {
-    private const int Root = 0;
     private const uint Unchanged = uint.MaxValue;
 
     /// <summary>NGROUPS_MAX.</summary>
@@ -19,22 +19,22 @@ internal static unsafe class Identity
 
     public static void Register(SyscallTable t)
     {
-        t.Add(Nr.Getuid, &GetId);
-        t.Add(Nr.Geteuid, &GetId);
-        t.Add(Nr.Getgid, &GetId);
-        t.Add(Nr.Getegid, &GetId);
-        t.Add(Nr.Getresuid, &Getresid, Arg.Ptr, Arg.Ptr, Arg.Ptr);
-        t.Add(Nr.Getresgid, &Getresid, Arg.Ptr, Arg.Ptr, Arg.Ptr);
+        t.Add(Nr.Getuid, &Getuid);
+        t.Add(Nr.Geteuid, &Geteuid);
+        t.Add(Nr.Getgid, &Getgid);
+        t.Add(Nr.Getegid, &Getegid);
+        t.Add(Nr.Getresuid, &Getresuid, Arg.Ptr, Arg.Ptr, Arg.Ptr);
+        t.Add(Nr.Getresgid, &Getresgid, Arg.Ptr, Arg.Ptr, Arg.Ptr);
         t.Add(Nr.Getgroups, &Getgroups, Arg.Int, Arg.Ptr);
         t.Add(Nr.Setgroups, &Setgroups, Arg.Int, Arg.Ptr);
-        t.Add(Nr.Setuid, &SetOne, Arg.Int);
-        t.Add(Nr.Setgid, &SetOne, Arg.Int);
-        t.Add(Nr.Setreuid, &SetTwo, Arg.Int, Arg.Int);
-        t.Add(Nr.Setregid, &SetTwo, Arg.Int, Arg.Int);
-        t.Add(Nr.Setresuid, &SetThree, Arg.Int, Arg.Int, Arg.Int);
-        t.Add(Nr.Setresgid, &SetThree, Arg.Int, Arg.Int, Arg.Int);
-        t.Add(Nr.Setfsuid, &SetFs, Arg.Int);
-        t.Add(Nr.Setfsgid, &SetFs, Arg.Int);
+        t.Add(Nr.Setuid, &Setuid, Arg.Int);
+        t.Add(Nr.Setgid, &Setgid, Arg.Int);
+        t.Add(Nr.Setreuid, &Setreuid, Arg.Int, Arg.Int);
+        t.Add(Nr.Setregid, &Setregid, Arg.Int, Arg.Int);
+        t.Add(Nr.Setresuid, &Setresuid, Arg.Int, Arg.Int, Arg.Int);
+        t.Add(Nr.Setresgid, &Setresgid, Arg.Int, Arg.Int, Arg.Int);
+        t.Add(Nr.Setfsuid, &Setfsuid, Arg.Int);
+        t.Add(Nr.Setfsgid, &Setfsgid, Arg.Int);
         t.Add(Nr.Umask, &Umask, Arg.Hex);
         t.Add(Nr.Getpgrp, &Getpgrp);
         t.Add(Nr.Getpgid, &Getpgid, Arg.Int);
@@ -43,19 +43,68 @@ internal static unsafe class Identity
         t.Add(Nr.Setsid, &Setsid);
     }
 
-    private static long GetId(Task t, in SyscallArgs a) => Root;
+    private static long Getuid(Task t, in SyscallArgs a) => t.Cred.Uid;
+
+    private static long Geteuid(Task t, in SyscallArgs a) => t.Cred.Euid;
+
+    private static long Getgid(Task t, in SyscallArgs a) => t.Cred.Gid;
+
+    private static long Getegid(Task t, in SyscallArgs a) => t.Cred.Egid;
+
+    private static long Getresuid(Task t, in SyscallArgs a) => Getresid(t, a, Ids.Users(t.Cred));
+
+    private static long Getresgid(Task t, in SyscallArgs a) => Getresid(t, a, Ids.Groups(t.Cred));
 
     /// <summary>getresuid/getresgid: real, effective and saved ids, each written out.</summary>
-    private static long Getresid(Task t, in SyscallArgs a)
+    private static long Getresid(Task t, in SyscallArgs a, Ids ids)
     {
         Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, Root);
-        return t.CopyOut(a.A0, b) && t.CopyOut(a.A1, b) && t.CopyOut(a.A2, b) ? 0 : Errors.EFAULT;
+        BinaryPrimitives.WriteUInt32LittleEndian(b, ids.Real);
+        if (!t.CopyOut(a.A0, b))
+        {
+            return Errors.EFAULT;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(b, ids.Effective);
+        if (!t.CopyOut(a.A1, b))
+        {
+            return Errors.EFAULT;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(b, ids.Saved);
+        return t.CopyOut(a.A2, b) ? 0 : Errors.EFAULT;
     }
 
-    private static long Getgroups(Task t, in SyscallArgs a) => (int)a.A0 < 0 ? Errors.EINVAL : 0;
+    /// <summary>getgroups(2): the count when <c>size</c> is 0, EINVAL when the list does not fit.</summary>
+    private static long Getgroups(Task t, in SyscallArgs a)
+    {
+        var size = (int)a.A0;
+        var groups = t.Cred.Groups;
+        if (size < 0)
+        {
+            return Errors.EINVAL;
+        }
 
-    /// <summary>setgroups(2): only the empty list, which is what we have.</summary>
+        if (size == 0)
+        {
+            return groups.Length;
+        }
+
+        if (size < groups.Length)
+        {
+            return Errors.EINVAL;
+        }
+
+        var list = new byte[groups.Length * 4];
+        for (var i = 0; i < groups.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(list.AsSpan(i * 4), groups[i]);
+        }
+
+        return t.CopyOut(a.A1, list) ? groups.Length : Errors.EFAULT;
+    }
+
+    /// <summary>setgroups(2): root only (CAP_SETGID); the list is kept sorted, as Linux keeps it.</summary>
     private static long Setgroups(Task t, in SyscallArgs a)
     {
         var count = (int)a.A0;
@@ -64,43 +113,145 @@ internal static unsafe class Identity
             return Errors.EINVAL;
         }
 
-        if (count == 0)
-        {
-            return 0;
-        }
-
         var list = new byte[count * 4];
         if (!t.CopyIn(a.A1, list))
         {
             return Errors.EFAULT;
         }
 
-        return Errors.Fail(Errno.EPERM);
+        if (!t.Cred.IsPrivileged)
+        {
+            return Errors.Fail(Errno.EPERM);
+        }
+
+        var groups = new uint[count];
+        for (var i = 0; i < count; i++)
+        {
+            groups[i] = BinaryPrimitives.ReadUInt32LittleEndian(list.AsSpan(i * 4));
+        }
+
+        Array.Sort(groups);
+        t.Cred = t.Cred with { Groups = groups };
+        return 0;
     }
 
-    /// <summary>An id argument: -1 is invalid for setuid/setgid, which always set.</summary>
-    private static long SetOne(Task t, in SyscallArgs a) => (uint)a.A0 == Unchanged ? Errors.EINVAL : Accept((uint)a.A0);
+    private static long Setuid(Task t, in SyscallArgs a) => SetOne(t, (uint)a.A0, group: false);
 
-    private static long SetTwo(Task t, in SyscallArgs a) => Accept((uint)a.A0, (uint)a.A1);
+    private static long Setgid(Task t, in SyscallArgs a) => SetOne(t, (uint)a.A0, group: true);
 
-    private static long SetThree(Task t, in SyscallArgs a) => Accept((uint)a.A0, (uint)a.A1, (uint)a.A2);
+    private static long Setreuid(Task t, in SyscallArgs a) => SetTwo(t, (uint)a.A0, (uint)a.A1, group: false);
 
-    /// <summary>Succeeds when every id is -1 (unchanged) or the current one.</summary>
-    private static long Accept(params uint[] ids)
+    private static long Setregid(Task t, in SyscallArgs a) => SetTwo(t, (uint)a.A0, (uint)a.A1, group: true);
+
+    private static long Setresuid(Task t, in SyscallArgs a) => SetThree(t, (uint)a.A0, (uint)a.A1, (uint)a.A2, group: false);
+
+    private static long Setresgid(Task t, in SyscallArgs a) => SetThree(t, (uint)a.A0, (uint)a.A1, (uint)a.A2, group: true);
+
+    private static long Setfsuid(Task t, in SyscallArgs a) => SetFs(t, (uint)a.A0, group: false);
+
+    private static long Setfsgid(Task t, in SyscallArgs a) => SetFs(t, (uint)a.A0, group: true);
+
+    /// <summary>
+    /// setuid(2)/setgid(2): root sets all four ids; others may set the effective (and
+    /// filesystem) id to the real or saved one. -1 is EINVAL.
+    /// </summary>
+    private static long SetOne(Task t, uint id, bool group)
     {
-        foreach (var id in ids)
+        if (id == Unchanged)
         {
-            if (id != Unchanged && id != Root)
-            {
-                return Errors.Fail(Errno.EPERM);
-            }
+            return Errors.EINVAL;
+        }
+
+        var ids = Ids.Of(t.Cred, group);
+        if (t.Cred.IsPrivileged)
+        {
+            return Commit(t, new Ids(id, id, id, id), group);
+        }
+
+        return id == ids.Real || id == ids.Saved ? Commit(t, ids with { Effective = id, Fs = id }, group) : Errors.Fail(Errno.EPERM);
+    }
+
+    /// <summary>
+    /// setreuid(2)/setregid(2): others may set the real id to the real or effective one and the
+    /// effective id to any of the three; the saved id becomes the new effective id when the real
+    /// id is set or the effective id is set to something other than the old real id.
+    /// </summary>
+    private static long SetTwo(Task t, uint real, uint effective, bool group)
+    {
+        var ids = Ids.Of(t.Cred, group);
+        if (!t.Cred.IsPrivileged &&
+            (real != Unchanged && real != ids.Real && real != ids.Effective ||
+             effective != Unchanged && !ids.Holds(effective)))
+        {
+            return Errors.Fail(Errno.EPERM);
+        }
+
+        var newReal = real == Unchanged ? ids.Real : real;
+        var newEffective = effective == Unchanged ? ids.Effective : effective;
+        var newSaved = real != Unchanged || effective != Unchanged && effective != ids.Real ? newEffective : ids.Saved;
+        return Commit(t, new Ids(newReal, newEffective, newSaved, newEffective), group);
+    }
+
+    /// <summary>setresuid(2)/setresgid(2): others may set each id to any of the three they have.</summary>
+    private static long SetThree(Task t, uint real, uint effective, uint saved, bool group)
+    {
+        var ids = Ids.Of(t.Cred, group);
+        if (!t.Cred.IsPrivileged && !(Allowed(real) && Allowed(effective) && Allowed(saved)))
+        {
+            return Errors.Fail(Errno.EPERM);
+        }
+
+        var newEffective = effective == Unchanged ? ids.Effective : effective;
+        return Commit(t, new Ids(real == Unchanged ? ids.Real : real, newEffective, saved == Unchanged ? ids.Saved : saved, newEffective), group);
+
+        bool Allowed(uint id) => id == Unchanged || ids.Holds(id);
+    }
+
+    /// <summary>
+    /// setfsuid(2)/setfsgid(2): returns the previous filesystem id whether or not it changed;
+    /// others may set it only to one of their ids, and -1 only asks.
+    /// </summary>
+    private static long SetFs(Task t, uint id, bool group)
+    {
+        var ids = Ids.Of(t.Cred, group);
+        if (id != Unchanged && id != ids.Fs && (t.Cred.IsPrivileged || ids.Holds(id)))
+        {
+            Commit(t, ids with { Fs = id }, group);
+        }
+
+        return ids.Fs;
+    }
+
+    /// <summary>
+    /// commit_creds(): a process whose effective or filesystem ids change stops being dumpable
+    /// (PR_SET_DUMPABLE in prctl(2); its /proc/[pid] files then belong to root).
+    /// </summary>
+    private static long Commit(Task t, Ids ids, bool group)
+    {
+        var old = t.Cred;
+        t.Cred = group
+            ? old with { Gid = ids.Real, Egid = ids.Effective, Sgid = ids.Saved, Fsgid = ids.Fs }
+            : old with { Uid = ids.Real, Euid = ids.Effective, Suid = ids.Saved, Fsuid = ids.Fs };
+        if (t.Cred.Euid != old.Euid || t.Cred.Egid != old.Egid || t.Cred.Fsuid != old.Fsuid || t.Cred.Fsgid != old.Fsgid)
+        {
+            t.Group.Dumpable = false;
         }
 
         return 0;
     }
 
-    /// <summary>setfsuid/setfsgid return the previous fs id whether or not they changed it.</summary>
-    private static long SetFs(Task t, in SyscallArgs a) => Root;
+    /// <summary>One kind of id (user or group) of a task: real, effective, saved and filesystem.</summary>
+    private readonly record struct Ids(uint Real, uint Effective, uint Saved, uint Fs)
+    {
+        public static Ids Users(Credentials c) => new(c.Uid, c.Euid, c.Suid, c.Fsuid);
+
+        public static Ids Groups(Credentials c) => new(c.Gid, c.Egid, c.Sgid, c.Fsgid);
+
+        public static Ids Of(Credentials c, bool group) => group ? Groups(c) : Users(c);
+
+        /// <summary>Whether <paramref name="id"/> is the real, effective or saved id.</summary>
+        public bool Holds(uint id) => id == Real || id == Effective || id == Saved;
+    }
 
     /// <summary>umask(2): sets the permission bits and returns the old mask.</summary>
     private static long Umask(Task t, in SyscallArgs a)

@@ -27,7 +27,7 @@ internal static unsafe class Pipes
             return Errors.EINVAL;
         }
 
-        var (read, write) = Pipe.Create(flags & OpenFlags.NonBlock);
+        var (read, write) = Pipe.Create(flags & OpenFlags.NonBlock, t.Cred);
         var cloexec = (flags & OpenFlags.CloseOnExec) != 0;
         var fds = t.Group.Fds;
         var r = fds.Add(read, cloexec);

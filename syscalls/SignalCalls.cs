@@ -213,7 +213,7 @@ internal static unsafe class SignalCalls
             return Errors.EINVAL;
         }
 
-        SigInfo Info() => SigInfo.FromUser(sig, SigInfo.SiUser, t.Group.Pid);
+        SigInfo Info() => SigInfo.FromUser(sig, SigInfo.SiUser, t.Group.Pid, t.Cred.Uid);
         if (pid > 0)
         {
             var target = t.Kernel.FindProcess(pid);
@@ -222,23 +222,51 @@ internal static unsafe class SignalCalls
                 return Errors.Fail(Errno.ESRCH);
             }
 
+            if (!MaySignal(t, target, sig))
+            {
+                return Errors.Fail(Errno.EPERM);
+            }
+
             t.Kernel.SendSignal(target, Info());
             return 0;
         }
 
+        // A group or everyone: success when any was signalled, else EPERM when some were not allowed.
         var pgid = pid == 0 ? t.Group.ProcessGroup : -pid;
         var sent = 0;
+        var denied = 0;
         foreach (var p in t.Kernel.Processes())
         {
             var chosen = pid == -1 ? p.Pid != 1 && p != t.Group : p.ProcessGroup == pgid;
-            if (chosen && p.State != ProcessState.Reaped)
+            if (!chosen || p.State == ProcessState.Reaped)
             {
-                t.Kernel.SendSignal(p, Info());
-                sent++;
+                continue;
             }
+
+            if (!MaySignal(t, p, sig))
+            {
+                denied++;
+                continue;
+            }
+
+            t.Kernel.SendSignal(p, Info());
+            sent++;
         }
 
-        return sent > 0 ? 0 : Errors.Fail(Errno.ESRCH);
+        return sent > 0 ? 0 : Errors.Fail(denied > 0 ? Errno.EPERM : Errno.ESRCH);
+    }
+
+    /// <summary>
+    /// kill(2), "Permissions": a process may signal its own threads and root (CAP_KILL) anyone; others need their real or
+    /// effective uid to be the target's real or saved uid, except that SIGCONT reaches any
+    /// process of the same session.
+    /// </summary>
+    private static bool MaySignal(Task t, ThreadGroup target, int sig)
+    {
+        var me = t.Cred;
+        var them = target.Cred;
+        return target == t.Group || me.IsPrivileged || me.Uid == them.Uid || me.Uid == them.Suid || me.Euid == them.Uid || me.Euid == them.Suid ||
+            sig == Signals.SIGCONT && target.Session == t.Group.Session;
     }
 
     private static long Tkill(Task t, in SyscallArgs a) => SignalThread(t, AnyGroup, (int)a.A0, (int)a.A1, null);
@@ -262,9 +290,14 @@ internal static unsafe class SignalCalls
             return Errors.Fail(Errno.ESRCH);
         }
 
+        if (!MaySignal(t, target.Group, sig))
+        {
+            return Errors.Fail(Errno.EPERM);
+        }
+
         if (sig != 0)
         {
-            t.Kernel.SendSignal(target, info ?? SigInfo.FromUser(sig, SigInfo.SiTkill, t.Group.Pid));
+            t.Kernel.SendSignal(target, info ?? SigInfo.FromUser(sig, SigInfo.SiTkill, t.Group.Pid, t.Cred.Uid));
         }
 
         return 0;
@@ -306,6 +339,11 @@ internal static unsafe class SignalCalls
         if (target is null)
         {
             return Errors.Fail(Errno.ESRCH);
+        }
+
+        if (!MaySignal(t, target, sig))
+        {
+            return Errors.Fail(Errno.EPERM);
         }
 
         var info = QueuedInfo(t, sig, a.A2, target == t.Group, out var error);

@@ -114,6 +114,11 @@ internal static unsafe class Splice
 
                 var data = span[..(int)n];
                 var w = offOut is { } o ? output.WriteAt(data, o) : output.Write(t, data);
+                if (w > 0)
+                {
+                    output.Fsnotify?.Modified(output);
+                }
+
                 if (w > 0 && offOut is { } o2)
                 {
                     BinaryPrimitives.WriteInt64LittleEndian(word, o2 + w);
@@ -156,6 +161,7 @@ internal static unsafe class Splice
                     return n;
                 }
 
+                input.Fsnotify?.Accessed(input);
                 var w = outPipe.Write(t, span[..(int)n], nonBlocking: false);
                 if (w > 0 && offIn is { } o2)
                 {

@@ -48,6 +48,7 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Xattr.Register(table);
         Locks.Register(table);
         Splice.Register(table);
+        InotifyCalls.Register(table);
         return table;
     }
 

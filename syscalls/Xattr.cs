@@ -45,10 +45,10 @@ internal static unsafe class Xattr
         }
 
         public Errno Set(Task t, string name, byte[] value, int flags) =>
-            file is not null ? file.SetXattr(name, value, flags) : t.Kernel.Vfs.SetXattr(t, path!, follow, name, value, flags);
+            file is not null ? t.Kernel.Vfs.Fsnotify.Changed(file.SetXattr(name, value, flags), file, InotifyMask.Attrib) : t.Kernel.Vfs.SetXattr(t, path!, follow, name, value, flags);
 
         public Errno Remove(Task t, string name) =>
-            file is not null ? file.RemoveXattr(name) : t.Kernel.Vfs.RemoveXattr(t, path!, follow, name);
+            file is not null ? t.Kernel.Vfs.Fsnotify.Changed(file.RemoveXattr(name), file, InotifyMask.Attrib) : t.Kernel.Vfs.RemoveXattr(t, path!, follow, name);
 
         public Errno List(Task t, out List<string> names)
         {

@@ -488,7 +488,8 @@ public sealed class OverlayFileSystem : IFileSystem
 
     /// <summary>
     /// Finds (copying up or preparing to create as needed) the layer to open in under the
-    /// lock, then opens outside it: opening a fifo blocks until its other end is opened.
+    /// lock, then opens outside it, so that a slow layer holds up no other lookup. Fifos are
+    /// opened by the VFS (fifo(7)), which asks here only for their inode (O_PATH).
     /// </summary>
     public Errno Open(string path, int flags, uint mode, Task? caller, out OpenFile? file)
     {
@@ -523,10 +524,9 @@ public sealed class OverlayFileSystem : IFileSystem
             }
 
             var isPath = (flags & OpenFlags.Path) != 0;
-            var tmpFile = !isPath && (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile;
             if (!node.Exists)
             {
-                if (isPath || tmpFile || (flags & OpenFlags.Create) == 0)
+                if (isPath || (flags & OpenFlags.Create) == 0)
                 {
                     return Errno.ENOENT;
                 }
@@ -534,17 +534,6 @@ public sealed class OverlayFileSystem : IFileSystem
                 e = PrepareCreate(path, out _);
                 layer = Upper;
                 return e;
-            }
-
-            if (tmpFile)
-            {
-                if (!node.Stat.IsDirectory)
-                {
-                    return Errno.ENOTDIR;
-                }
-
-                layer = Upper;
-                return CopyUpDirectory(path);
             }
 
             if ((flags & OpenFlags.Create) != 0 && (flags & OpenFlags.Exclusive) != 0)
@@ -848,6 +837,49 @@ public sealed class OverlayFileSystem : IFileSystem
 
             e = PrepareCreate(linkPath, out _);
             return e != Errno.None ? e : Upper.Symlink(target, linkPath);
+        }
+    }
+
+    /// <summary>O_TMPFILE (ovl_tmpfile): the unnamed file is made in the upper layer's copy of the directory.</summary>
+    public Errno OpenTmpFile(string directory, int flags, uint mode, out OpenFile? file)
+    {
+        file = null;
+        lock (_sync)
+        {
+            var e = LookupExisting(directory, out var node);
+            if (e != Errno.None)
+            {
+                return e;
+            }
+
+            e = node.Stat.IsDirectory ? CopyUpDirectory(directory) : Errno.ENOTDIR;
+            if (e != Errno.None)
+            {
+                return e;
+            }
+        }
+
+        return Upper.OpenTmpFile(directory, flags, mode, out file);
+    }
+
+    /// <summary>Names an O_TMPFILE file, which lives in the upper layer, where new names go.</summary>
+    public Errno LinkFile(OpenFile file, string newPath)
+    {
+        lock (_sync)
+        {
+            var e = Lookup(newPath, out var target);
+            if (e != Errno.None)
+            {
+                return e;
+            }
+
+            if (target.Exists)
+            {
+                return Errno.EEXIST;
+            }
+
+            e = PrepareCreate(newPath, out _);
+            return e != Errno.None ? e : Upper.LinkFile(file, newPath);
         }
     }
 

@@ -79,7 +79,15 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
                 return Errno.ENOENT;
             }
 
-            return ResolveProcess(group, thread, parts, 1, caller, out node);
+            var e = ResolveProcess(group, thread, parts, 1, caller, out node);
+            if (e == Errno.None && (group.Dumpable || node is { Kind: Kind.Directory, Permissions: 0x16D }))
+            {
+                // task_dump_owner(): a process's files are its effective user's, unless it may not be
+                // dumped; its world-readable directories always are (what ps learns from stat).
+                node = node with { Uid = group.Cred.Euid, Gid = group.Cred.Egid };
+            }
+
+            return e;
         }
 
         if (parts.Length == 1)
@@ -108,6 +116,16 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
         return Lookup(first) ? Errno.ENOTDIR : Errno.ENOENT;
 
         static bool Lookup(string name) => Array.IndexOf(SystemFiles, name) >= 0;
+    }
+
+    /// <summary>proc_fd_permission(): a process may always look into its own fd directories.</summary>
+    public override Errno? Permission(string path, Task? caller, Credentials cred, int mask)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return caller is not null && parts.Length is 2 or 4 && parts[^1] == "fd" &&
+            parts[0] == caller.Group.Pid.ToString(CultureInfo.InvariantCulture)
+            ? Errno.None
+            : null;
     }
 
     private IEnumerable<string> RootListing()
@@ -234,10 +252,11 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
     /// <summary>
     /// Whether following an fd link may walk to the file's path (a file reopened by name, as
     /// Linux reopens the inode): not for objects without a path (pipes) nor for the host's
-    /// stdio, whose names (/dev/stdout ...) lead back through /proc/self/fd.
+    /// stdio, whose names (/dev/stdout ...) lead back through /proc/self/fd, nor for a file that
+    /// has no name (O_TMPFILE).
     /// </summary>
     private static bool Reachable(string path) =>
-        path.StartsWith('/') && path is not ("/dev/stdin" or "/dev/stdout" or "/dev/stderr" or "/dev/null" or "/dev/tty");
+        !VirtualFileSystem.IsUnnamed(path) && path is not ("/dev/stdin" or "/dev/stdout" or "/dev/stderr" or "/dev/null" or "/dev/tty");
 
     private static Node MagicLink(Func<string> target) => new()
     {

@@ -258,6 +258,9 @@ public sealed partial class Procfs
         return Invariant($"{m.Size / 4096} {(m.Data + m.Stack + m.Exec) / 4096} 0 {m.Exec / 4096} 0 {(m.Data + m.Stack) / 4096} 0\n");
     }
 
+    /// <summary>Every capability Linux 6.x knows (CAP_LAST_CAP = 40), as a capability mask.</summary>
+    private const string AllCapabilities = "000001ffffffffff";
+
     /// <summary>/proc/[pid]/status.</summary>
     private static string Status(ThreadGroup group, Task? thread, Task? caller)
     {
@@ -275,8 +278,15 @@ public sealed partial class Procfs
         sb.Append(Invariant($"Umask:\t{Convert.ToString(group.Umask, 8).PadLeft(4, '0')}\n"));
         sb.Append(Invariant($"State:\t{StateName(state)}\n"));
         sb.Append(Invariant($"Tgid:\t{group.Pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{group.ParentPid}\nTracerPid:\t0\n"));
-        sb.Append("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
-        sb.Append(Invariant($"FDSize:\t{Math.Max(64, (group.Fds.OpenFds().DefaultIfEmpty(0).Max() + 64) / 64 * 64)}\nGroups:\t\n"));
+        var cred = thread?.Cred ?? group.Cred;
+        sb.Append(Invariant($"Uid:\t{cred.Uid}\t{cred.Euid}\t{cred.Suid}\t{cred.Fsuid}\nGid:\t{cred.Gid}\t{cred.Egid}\t{cred.Sgid}\t{cred.Fsgid}\n"));
+        sb.Append(Invariant($"FDSize:\t{Math.Max(64, (group.Fds.OpenFds().DefaultIfEmpty(0).Max() + 64) / 64 * 64)}\nGroups:\t"));
+        foreach (var g in cred.Groups)
+        {
+            sb.Append(Invariant($"{g} "));
+        }
+
+        sb.Append('\n');
         sb.Append(Invariant($"NStgid:\t{group.Pid}\nNSpid:\t{pid}\nNSpgid:\t{group.ProcessGroup}\nNSsid:\t{group.Session}\n"));
         if (group.State is not (ProcessState.Zombie or ProcessState.Reaped))
         {
@@ -290,7 +300,10 @@ public sealed partial class Procfs
         sb.Append(Invariant($"Threads:\t{group.TaskCount}\nSigQ:\t0/63704\n"));
         sb.Append(Invariant($"SigPnd:\t{pending:x16}\nShdPnd:\t{group.SharedPending.Mask:x16}\nSigBlk:\t{blocked:x16}\n"));
         sb.Append(Invariant($"SigIgn:\t{ignored:x16}\nSigCgt:\t{caught:x16}\n"));
-        sb.Append("CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n");
+        // Capabilities follow the uids (capabilities(7)): all permitted while any uid is 0, effective while the euid is.
+        var permitted = cred.Uid == 0 || cred.Euid == 0 || cred.Suid == 0 ? AllCapabilities : "0000000000000000";
+        sb.Append(Invariant($"CapInh:\t0000000000000000\nCapPrm:\t{permitted}\nCapEff:\t{(cred.IsPrivileged ? AllCapabilities : "0000000000000000")}\n"));
+        sb.Append(Invariant($"CapBnd:\t{AllCapabilities}\nCapAmb:\t0000000000000000\n"));
         sb.Append(Invariant($"NoNewPrivs:\t{((thread?.NoNewPrivileges ?? false) ? 1 : 0)}\nSeccomp:\t0\nSeccomp_filters:\t0\n"));
         sb.Append("Speculation_Store_Bypass:\tnot vulnerable\n");
         sb.Append(Invariant($"Cpus_allowed:\t{allowed:x}\nCpus_allowed_list:\t{CpuList(cpus)}\n"));
@@ -326,7 +339,7 @@ public sealed partial class Procfs
         // Not every kind of file keeps Position itself; SEEK_CUR by 0 asks it.
         var pos = file is UserModeOS.Kernel.Ipc.PipeEnd ? 0 : Math.Max(file.Seek(0, 1), 0);
         var ino = file.Stat(out var st) == Errno.None ? st.Inode : 0;
-        return Invariant($"pos:\t{pos}\nflags:\t0{Convert.ToString(flags, 8)}\nmnt_id:\t0\nino:\t{ino}\n");
+        return Invariant($"pos:\t{pos}\nflags:\t0{Convert.ToString(flags, 8)}\nmnt_id:\t0\nino:\t{ino}\n") + file.ShowFdInfo();
     }
 
     private static string MapsOrSmaps(ThreadGroup group, bool smaps)

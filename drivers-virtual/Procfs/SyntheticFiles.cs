@@ -155,7 +155,7 @@ public abstract class SyntheticFileSystem : IFileSystem
     }
 
     /// <summary>One node of the tree.</summary>
-    protected sealed class Node
+    protected sealed record Node
     {
         public required Kind Kind { get; init; }
         public required uint Permissions { get; init; }
@@ -279,6 +279,8 @@ public abstract class SyntheticFileSystem : IFileSystem
         (jumpTo, file, errno) = node.Jump();
         return true;
     }
+
+    public virtual Errno? Permission(string path, Task? caller, Credentials cred, int mask) => null;
 
     public Errno Access(string path, int mode, bool effectiveIds)
     {

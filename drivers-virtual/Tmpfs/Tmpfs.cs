@@ -311,30 +311,55 @@ public class Tmpfs : IFileSystem
         lock (_lock)
         {
             var e = Find(oldPath, out var inode);
-            if (e != Errno.None)
-            {
-                return e;
-            }
+            return e != Errno.None ? e : LinkInode(inode, newPath);
+        }
+    }
 
-            if (inode is TmpDirectory)
-            {
-                return Errno.EPERM;
-            }
+    public Errno LinkFile(OpenFile file, string newPath)
+    {
+        if (file is not TmpfsFile f || f.FileSystem != this)
+        {
+            return Errno.EXDEV;
+        }
 
+        lock (_lock)
+        {
+            return LinkInode(f.Inode, newPath);
+        }
+    }
+
+    /// <summary>
+    /// Gives <paramref name="inode"/> one more name. A file without names may only get one
+    /// when it is a linkable O_TMPFILE file (vfs_link: ENOENT for nlink 0 without I_LINKABLE);
+    /// its data then counts against the size limit. Called under the lock.
+    /// </summary>
+    private Errno LinkInode(TmpInode inode, string newPath)
+    {
+        if (inode is TmpDirectory)
+        {
+            return Errno.EPERM;
+        }
+
+        var tmpFile = inode as TmpFile;
+        if (inode.Links == 0 && tmpFile is not { Linkable: true })
+        {
+            return Errno.ENOENT;
+        }
+
+        var e = Create(newPath, _ => inode, out _);
+        if (e == Errno.None)
+        {
             if (inode.Links == 0)
             {
-                return Errno.ENOENT;
+                tmpFile!.Linkable = false;
+                _usedPages += Pages(tmpFile.Length);
             }
 
-            e = Create(newPath, _ => inode, out _);
-            if (e == Errno.None)
-            {
-                inode.Links++;
-                inode.Touch(modify: false);
-            }
-
-            return e;
+            inode.Links++;
+            inode.Touch(modify: false);
         }
+
+        return e;
     }
 
     public Errno Unlink(string path, bool removeDirectory)
@@ -663,6 +688,37 @@ public class Tmpfs : IFileSystem
         return Math.Max(0, limitPages * PageSize - offset);
     }
 
+    /// <summary>
+    /// O_TMPFILE (shmem_tmpfile): a regular file with no name; its data counts against the
+    /// size limit only once it is linked.
+    /// </summary>
+    public Errno OpenTmpFile(string directory, int flags, uint mode, out OpenFile? file)
+    {
+        file = null;
+        lock (_lock)
+        {
+            var e = Find(directory, out var inode);
+            if (e != Errno.None)
+            {
+                return e;
+            }
+
+            if (inode is not TmpDirectory)
+            {
+                return Errno.ENOTDIR;
+            }
+
+            var tmpFile = new TmpFile(NextIno(), InodeMode.Regular | (mode & 0xFFF))
+            {
+                Links = 0,
+                Gid = (inode.Mode & InodeMode.SetGid) != 0 ? inode.Gid : 0,
+                Linkable = (flags & OpenFlags.Exclusive) == 0,
+            };
+            file = new TmpfsFile(this, tmpFile, directory, flags);
+            return Errno.None;
+        }
+    }
+
     public Errno Open(string path, int flags, uint mode, Task? caller, out OpenFile? file)
     {
         file = null;
@@ -670,23 +726,6 @@ public class Tmpfs : IFileSystem
         lock (_lock)
         {
             var e = Find(path, out inode);
-            if ((flags & OpenFlags.TmpFile) == OpenFlags.TmpFile)
-            {
-                if (e != Errno.None)
-                {
-                    return e;
-                }
-
-                if (inode is not TmpDirectory)
-                {
-                    return Errno.ENOTDIR;
-                }
-
-                inode = new TmpFile(NextIno(), InodeMode.Regular | (mode & 0xFFF)) { Links = 0 };
-                file = new TmpfsFile(this, inode, path, flags);
-                return Errno.None;
-            }
-
             if (e == Errno.ENOENT && (flags & OpenFlags.Create) != 0)
             {
                 e = Create(path, ino => new TmpFile(ino, InodeMode.Regular | (mode & 0xFFF)), out inode);
@@ -737,7 +776,7 @@ public class Tmpfs : IFileSystem
 
             if (node.Type is not (InodeMode.Char or InodeMode.Block) || _devices is null)
             {
-                // Fifos and sockets in tmpfs cannot be opened yet.
+                // open(2): a socket cannot be opened (ENXIO); fifos are opened by the VFS (fifo(7)), not here.
                 return Errno.ENXIO;
             }
         }

@@ -20,6 +20,12 @@ internal sealed class TmpfsFile : OpenFile
         _inode = inode;
     }
 
+    /// <summary>The filesystem the file is on.</summary>
+    public Tmpfs FileSystem => _fs;
+
+    /// <summary>The inode it is open on.</summary>
+    public TmpInode Inode => _inode;
+
     public override Errno Stat(out StatInfo stat)
     {
         lock (_fs.SyncRoot)

@@ -61,6 +61,10 @@ internal abstract class TmpInode
         ModifySeconds = Modify.Seconds, ModifyNanos = Modify.Nanos,
         ChangeSeconds = Change.Seconds, ChangeNanos = Change.Nanos,
         BirthSeconds = Birth.Seconds, BirthNanos = Birth.Nanos,
+        StatxMask = StatxBits.BTime,
+
+        // shmem_getattr(): tmpfs knows the append-only, immutable and no-dump flags (none of them set here).
+        AttributesMask = StatxBits.AttrAppend | StatxBits.AttrImmutable | StatxBits.AttrNoDump,
     };
 
     /// <summary>linux_dirent64's d_type.</summary>
@@ -82,6 +86,9 @@ internal sealed class TmpFile(ulong ino, uint mode) : TmpInode(ino, mode)
 {
     public byte[] Data = Array.Empty<byte>();
     public long Length;
+
+    /// <summary>An O_TMPFILE file opened without O_EXCL, not yet linked: linkat(2) may name it (Linux's I_LINKABLE).</summary>
+    public bool Linkable { get; set; }
 
     public override long Size => Length;
 }

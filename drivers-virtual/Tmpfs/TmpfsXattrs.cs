@@ -95,8 +95,9 @@ internal static class TmpfsXattrs
         names = new List<string>();
         if (inode.Xattrs is not null)
         {
+            // Linux 6.x keeps them in a red-black tree walked from the greatest name down.
             var userVisible = inode.Type is InodeMode.Regular or InodeMode.Directory;
-            foreach (var name in inode.Xattrs.Keys)
+            foreach (var name in inode.Xattrs.Keys.Reverse())
             {
                 if (userVisible || !name.StartsWith("user.", StringComparison.Ordinal))
                 {

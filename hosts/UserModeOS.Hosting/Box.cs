@@ -67,6 +67,28 @@ public sealed record BoxVolume(string HostPath, string GuestPath, bool ReadOnly 
     }
 }
 
+/// <summary>A guest user and group by number: a process started as them has every id of each kind set to them.</summary>
+public sealed record GuestUser(uint Uid, uint Gid)
+{
+    /// <summary>Parses `UID[:GID]` (the group defaults to the user's number); null when malformed.</summary>
+    public static GuestUser? Parse(string spec)
+    {
+        var parts = spec.Split(':');
+        if (parts.Length > 2 || !uint.TryParse(parts[0], out var uid) || uid == uint.MaxValue)
+        {
+            return null;
+        }
+
+        var gid = uid;
+        if (parts.Length == 2 && (!uint.TryParse(parts[1], out gid) || gid == uint.MaxValue))
+        {
+            return null;
+        }
+
+        return new GuestUser(uid, gid);
+    }
+}
+
 /// <summary>What to run in a box.</summary>
 public sealed class GuestStartInfo
 {
@@ -80,6 +102,9 @@ public sealed class GuestStartInfo
     public IReadOnlyList<string> Environment { get; init; } = Array.Empty<string>();
 
     public string WorkingDirectory { get; init; } = "/";
+
+    /// <summary>Who the program runs as; root when null.</summary>
+    public GuestUser? User { get; init; }
 
     public GuestStdio Stdin { get; init; } = GuestStdio.Null;
     public GuestStdio Stdout { get; init; } = GuestStdio.Null;
@@ -241,6 +266,7 @@ public sealed class Box
                 Argv = argv,
                 Envp = info.Environment,
                 WorkingDirectory = info.WorkingDirectory,
+                Credentials = info.User is { } user ? Credentials.For(user.Uid, user.Gid) : Credentials.Root,
                 Stdio = stdio,
             },
             out var errno,

@@ -29,6 +29,12 @@ public sealed unsafe class HostFile : OpenFile
         _hostStatusFlags = flags & OpenFlags.Settable;
     }
 
+    /// <summary>The hostfs the file was opened on; null for the host's stdio.</summary>
+    internal HostFileSystem? FileSystem { get; init; }
+
+    /// <summary>The host fd.</summary>
+    internal int Fd => _fd;
+
     /// <summary>A guest view of one of the host's own stdio fds (duplicated, so the guest closing it leaves ours open).</summary>
     public static HostFile ForHostStdio(int hostFd, string path)
     {
@@ -157,14 +163,14 @@ public sealed unsafe class HostFile : OpenFile
 
     public override Errno Stat(out StatInfo stat)
     {
-        var buffer = stackalloc byte[StatInfo.StatSize];
-        if (Libc.Fstat(_fd, buffer) != 0)
+        var buffer = stackalloc byte[HostStat.StatxSize];
+        if (Libc.Statx(_fd, "", Libc.AtEmptyPath, HostStat.StatxWanted, buffer) != 0)
         {
             stat = default;
             return (Errno)Libc.Errno;
         }
 
-        stat = HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize));
+        stat = HostStat.ParseStatx(new ReadOnlySpan<byte>(buffer, HostStat.StatxSize));
         return Errno.None;
     }
 

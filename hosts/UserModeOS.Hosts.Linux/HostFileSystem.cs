@@ -192,6 +192,13 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
         var hostFlags = (flags & OpenFlags.Path) != 0
             ? flags & (OpenFlags.Path | OpenFlags.Directory | OpenFlags.NoFollow)
             : (flags & ValidOpenFlags) | OpenFlags.LargeFile;
+        if ((flags & OpenFlags.Path) == 0)
+        {
+            // fifo(7): the VFS opens fifos as its own pipes. A host fifo renamed in after the walk
+            // must not block a host thread: the host open never waits, and a fifo is refused below.
+            hostFlags |= OpenFlags.NonBlock;
+        }
+
         var creates = (flags & OpenFlags.Path) == 0 &&
             ((flags & OpenFlags.Create) != 0 || (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile);
         if (!creates)
@@ -245,7 +252,45 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
             return (Errno)Libc.Errno;
         }
 
-        file = new HostFile(fd, path, flags);
+        if ((flags & OpenFlags.Path) == 0)
+        {
+            var e = RefuseFifo(fd, hostFlags, flags);
+            if (e != Errno.None)
+            {
+                Libc.Close(fd);
+                return e;
+            }
+        }
+
+        file = new HostFile(fd, path, flags) { FileSystem = this };
+        return Errno.None;
+    }
+
+    /// <summary>O_TMPFILE: the host makes the unnamed file in the directory, beneath the folder.</summary>
+    public Errno OpenTmpFile(string directory, int flags, uint mode, out OpenFile? file) => Open(directory, flags, mode, null, out file);
+
+    /// <summary>
+    /// Checks a host fd opened with O_NONBLOCK by <see cref="Open"/>: a fifo is refused (ENXIO,
+    /// what open(2) gives for a socket); anything else loses O_NONBLOCK unless the guest asked for it.
+    /// </summary>
+    private static Errno RefuseFifo(int fd, int hostFlags, int guestFlags)
+    {
+        var buffer = stackalloc byte[StatInfo.StatSize];
+        if (Libc.Fstat(fd, buffer) != 0)
+        {
+            return (Errno)Libc.Errno;
+        }
+
+        if ((HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize)).Mode & InodeMode.TypeMask) == InodeMode.Fifo)
+        {
+            return Errno.ENXIO;
+        }
+
+        if ((guestFlags & OpenFlags.NonBlock) == 0 && Libc.Fcntl(fd, Libc.FSetFl, hostFlags & OpenFlags.Settable & ~OpenFlags.NonBlock) != 0)
+        {
+            return (Errno)Libc.Errno;
+        }
+
         return Errno.None;
     }
 
@@ -261,10 +306,10 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
     /// </summary>
     public Errno Stat(string path, Task? caller, out StatInfo stat)
     {
-        var buffer = stackalloc byte[StatInfo.StatSize];
+        var buffer = stackalloc byte[HostStat.StatxSize];
         var p = buffer;
-        var e = AtParent(path, (dirFd, name) => Libc.Fstatat(dirFd, name, p, Libc.AtSymlinkNoFollow));
-        stat = e == Errno.None ? HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize)) : default;
+        var e = AtParent(path, (dirFd, name) => Libc.Statx(dirFd, name, Libc.AtSymlinkNoFollow, HostStat.StatxWanted, p));
+        stat = e == Errno.None ? HostStat.ParseStatx(new ReadOnlySpan<byte>(buffer, HostStat.StatxSize)) : default;
         return e;
     }
 
@@ -374,6 +419,23 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
         {
             Libc.Close(oldDir);
         }
+    }
+
+    /// <summary>
+    /// Names an O_TMPFILE file: the host links the inode behind our own host fd through its
+    /// /proc/self/fd link (linkat(2) AT_SYMLINK_FOLLOW; AT_EMPTY_PATH would need
+    /// CAP_DAC_READ_SEARCH) into the new name's directory beneath the folder. The link target
+    /// is an fd we opened, so the wall holds; the host enforces O_EXCL (ENOENT).
+    /// </summary>
+    public Errno LinkFile(OpenFile file, string newPath)
+    {
+        if (file is not HostFile hostFile || hostFile.FileSystem != this)
+        {
+            return Errno.EXDEV;
+        }
+
+        var magicLink = $"/proc/self/fd/{hostFile.Fd}";
+        return AtParent(newPath, (newDir, newName) => Libc.Linkat(Libc.AtFdCwd, magicLink, newDir, newName, Libc.AtSymlinkFollow));
     }
 
     /// <summary>

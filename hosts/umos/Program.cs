@@ -39,6 +39,10 @@ public static class Program
         {
             Description = "Set guest environment variable K=V (added to or overriding the host's environment); repeatable",
         };
+        var user = new Option<string?>("--user")
+        {
+            Description = "Run the program as guest user UID and group GID (UID[:GID], numbers; GID defaults to UID) instead of root",
+        };
         var noAslr = new Option<bool>("--no-aslr")
         {
             Description = "Load programs at fixed addresses (no address-space layout randomisation)",
@@ -48,12 +52,12 @@ public static class Program
             Description = "The Linux program (a path inside the root) and its arguments",
             Arity = ArgumentArity.OneOrMore,
         };
-        var run = new Command("run", "Run a Linux x86-64 program") { root, overlay, strace, noAslr, volume, tmpfs, workdir, env, program };
+        var run = new Command("run", "Run a Linux x86-64 program") { root, overlay, strace, noAslr, volume, tmpfs, workdir, env, user, program };
         run.SetAction(parse => Run(
             parse.GetValue(root)!,
             parse.GetValue(strace),
             parse.GetValue(program)!,
-            new MountOptions(parse.GetValue(volume) ?? [], parse.GetValue(tmpfs) ?? [], parse.GetValue(workdir), parse.GetValue(env) ?? [], parse.GetValue(overlay)),
+            new MountOptions(parse.GetValue(volume) ?? [], parse.GetValue(tmpfs) ?? [], parse.GetValue(workdir), parse.GetValue(env) ?? [], parse.GetValue(overlay), parse.GetValue(user)),
             !parse.GetValue(noAslr)));
 
         var command = new RootCommand("UserModeOS: run unmodified Linux x86-64 programs in a user-mode OS") { run };
@@ -90,8 +94,8 @@ public static class Program
         return args;
     }
 
-    /// <summary>--volume, --tmpfs, --workdir and --env as given.</summary>
-    private sealed record MountOptions(string[] Volumes, string[] Tmpfs, string? Workdir, string[] Env, string? Overlay = null);
+    /// <summary>--volume, --tmpfs, --workdir, --env, --overlay and --user as given.</summary>
+    private sealed record MountOptions(string[] Volumes, string[] Tmpfs, string? Workdir, string[] Env, string? Overlay = null, string? User = null);
 
     private static int Run(string rootPath, bool strace, string[] argv, MountOptions? more = null, bool aslr = true)
     {
@@ -120,6 +124,13 @@ public static class Program
         if (more.Workdir is { } dir && !dir.StartsWith('/'))
         {
             Console.Error.WriteLine($"umos: --workdir {dir}: guest paths must be absolute");
+            return 125;
+        }
+
+        GuestUser? guestUser = null;
+        if (more.User is { } userSpec && (guestUser = GuestUser.Parse(userSpec)) is null)
+        {
+            Console.Error.WriteLine($"umos: --user {userSpec}: expected UID[:GID], numbers");
             return 125;
         }
 
@@ -152,6 +163,7 @@ public static class Program
                 Arguments = argv,
                 Environment = WithOverrides(HostEnvironment(), more.Env),
                 WorkingDirectory = more.Workdir ?? GuestWorkingDirectory(rootPath),
+                User = guestUser,
                 Stdin = GuestStdio.Inherit,
                 Stdout = GuestStdio.Inherit,
                 Stderr = GuestStdio.Inherit,

@@ -24,9 +24,10 @@ public sealed partial class Kernel
         var guestPath = VirtualFileSystem.Join(group.Cwd, path);
         var args = new List<string>(argv);
         byte[]? bytes = null;
+        StatInfo program;
         for (var depth = 0; ; depth++)
         {
-            var errno = ReadExecutable(task, ref guestPath, out bytes, out error);
+            var errno = ReadExecutable(task, ref guestPath, out bytes, out program, out error);
             if (errno != Errno.None)
             {
                 return errno;
@@ -79,7 +80,7 @@ public sealed partial class Kernel
         if (image.Interpreter is { } interpPath)
         {
             var interpGuestPath = VirtualFileSystem.Join("/", interpPath);
-            var e = ReadExecutable(task, ref interpGuestPath, out var interpBytes, out var interpError);
+            var e = ReadExecutable(task, ref interpGuestPath, out var interpBytes, out _, out var interpError);
             interp = e == Errno.None ? ElfImage.Parse(interpBytes, out interpError) : null;
             if (interp is null)
             {
@@ -88,6 +89,7 @@ public sealed partial class Kernel
             }
         }
 
+        var cred = CredentialsAfterExec(task, program, guestPath);
         var layout = AddressLayout.For(Config.Aslr && (group.Personality & Personality.AddrNoRandomize) == 0);
         var mm = new AddressSpace { MmapBase = layout.MmapBase };
         var bias = image.Type == ElfImage.TypeDyn ? layout.PieBase - ProgramLoader.Span(image).Low : 0;
@@ -113,8 +115,7 @@ public sealed partial class Kernel
             interpBase,
             CpuFeatures.Query(1, 0).Edx,
             0,
-            0,
-            0),
+            cred),
             layout.StackTop,
             out var auxvBytes);
 
@@ -140,6 +141,9 @@ public sealed partial class Kernel
 
         group.ExePath = guestPath;
         group.HasExeced = true;
+        task.Cred = cred;
+        // A set-user-ID or set-group-ID program is not dumpable; any other exec makes the process so again.
+        group.Dumpable = cred.Euid == cred.Uid && cred.Egid == cred.Gid;
         var name = PathNames.FileName(path);
         group.Comm = name.Length > 15 ? name[..15] : name;
         group.Argv = args;
@@ -186,25 +190,53 @@ public sealed partial class Kernel
         }
     }
 
+    /// <summary>
+    /// execve(2), "Set-user-ID and set-group-ID programs": the effective (and filesystem) ids
+    /// become the program file's owner and group when those bits are set, unless
+    /// PR_SET_NO_NEW_PRIVS or a nosuid mount forbids it (a set-group-ID file without group
+    /// execute is a mandatory-locking candidate, not set-group-ID); the saved ids then copy the
+    /// effective ones.
+    /// </summary>
+    private Credentials CredentialsAfterExec(Task task, in StatInfo program, string guestPath)
+    {
+        var cred = task.Cred;
+        var euid = cred.Euid;
+        var egid = cred.Egid;
+        var setUid = (program.Mode & InodeMode.SetUid) != 0;
+        var setGid = (program.Mode & (InodeMode.SetGid | GroupExecute)) == (InodeMode.SetGid | GroupExecute);
+        if ((setUid || setGid) && !task.NoNewPrivileges && Vfs.Walk(task, guestPath, WalkFlags.Follow, out var r) == Errno.None && !r.Mount.NoSuid)
+        {
+            euid = setUid ? program.Uid : euid;
+            egid = setGid ? program.Gid : egid;
+        }
+
+        return cred with { Euid = euid, Suid = euid, Fsuid = euid, Egid = egid, Sgid = egid, Fsgid = egid };
+    }
+
+    private const uint GroupExecute = 0x8;
+
     /// <summary>Reads a program; <paramref name="guestPath"/> becomes its canonical path (what /proc/self/exe shows).</summary>
-    private Errno ReadExecutable(Task task, ref string guestPath, out byte[] bytes, out string? error)
+    private Errno ReadExecutable(Task task, ref string guestPath, out byte[] bytes, out StatInfo st, out string? error)
     {
         bytes = Array.Empty<byte>();
-        var errno = Vfs.Stat(task, guestPath, follow: true, out var st);
+        var errno = Vfs.Stat(task, guestPath, follow: true, out st);
         if (errno != Errno.None)
         {
             error = errno == Errno.ENOENT ? "no such file or directory" : $"cannot open ({errno})";
             return errno;
         }
 
-        // execve(2): EACCES for a directory, a non-regular file, or one without execute permission.
-        if (!st.IsRegular || (st.Mode & 0x49) == 0)
+        // execve(2): EACCES for a directory, a non-regular file, or one the caller may not execute.
+        errno = st.IsRegular ? Permission.Check(task.Cred, st, Permission.MayExec) : Errno.EACCES;
+        if (errno != Errno.None)
         {
             error = st.IsDirectory ? "is a directory" : !st.IsRegular ? "not a regular file" : "permission denied";
-            return Errno.EACCES;
+            return errno;
         }
 
-        errno = Vfs.Open(task, guestPath, OpenFlags.ReadOnly, 0, out var file);
+        // The kernel reads the program for the task: execute permission is all it needs, not read (open_exec()).
+        var scope = new WalkScope(task.Group.Fs.Root, Cred: Credentials.Root);
+        errno = Vfs.Open(task, guestPath, OpenFlags.ReadOnly, 0, out var file, out _, scope);
         if (errno != Errno.None || file is null)
         {
             error = $"cannot open ({errno})";

@@ -114,8 +114,7 @@ public static class ProgramLoader
         ulong InterpreterBase,
         ulong HwCap,
         ulong HwCap2,
-        uint Uid,
-        uint Gid);
+        Credentials Cred);
 
     /// <summary>Creates the stack VMA below <paramref name="top"/> and writes argc/argv/envp/auxv; returns the initial RSP.</summary>
     public static ulong BuildStack(AddressSpace mm, StackInfo info, ulong top = AddressSpace.StackTop) => BuildStack(mm, info, top, out _);
@@ -168,14 +167,15 @@ public static class ProgramLoader
             (AtBase, info.InterpreterBase),
             (AtFlags, 0),
             (AtEntry, info.Entry),
-            (AtUid, info.Uid),
-            (AtEuid, info.Uid),
-            (AtGid, info.Gid),
-            (AtEgid, info.Gid),
+            (AtUid, info.Cred.Uid),
+            (AtEuid, info.Cred.Euid),
+            (AtGid, info.Cred.Gid),
+            (AtEgid, info.Cred.Egid),
             (AtPlatform, platform),
             (AtHwcap, info.HwCap),
             (AtClktck, 100),
-            (AtSecure, 0),
+            // A set-user-ID or set-group-ID program: ld.so then ignores LD_PRELOAD and friends (ld.so(8)).
+            (AtSecure, info.Cred.Uid != info.Cred.Euid || info.Cred.Gid != info.Cred.Egid ? 1UL : 0),
             (AtRandom, randomPtr),
             (AtHwcap2, info.HwCap2),
             (AtExecfn, execFn),

@@ -43,10 +43,15 @@ public sealed class Pipe
         }
     }
 
+    /// <summary>Who owns the pipe's inode (pipe(2) gives it the creator's filesystem ids, mode 0600).</summary>
+    public uint Uid { get; private init; }
+
+    public uint Gid { get; private init; }
+
     /// <summary>The two ends: read (fd[0]) and write (fd[1]).</summary>
-    public static (OpenFile Read, OpenFile Write) Create(int statusFlags)
+    public static (OpenFile Read, OpenFile Write) Create(int statusFlags, Credentials creator)
     {
-        var pipe = new Pipe { Readers = 1, Writers = 1 };
+        var pipe = new Pipe { Readers = 1, Writers = 1, Uid = creator.Fsuid, Gid = creator.Fsgid };
         return (new PipeEnd(pipe, OpenFlags.ReadOnly | statusFlags), new PipeEnd(pipe, OpenFlags.WriteOnly | statusFlags));
     }
 
@@ -238,15 +243,17 @@ public sealed class Pipe
         }
     }
 
-    internal void CloseEnd(bool readEnd)
+    /// <summary>An open file description on this pipe went away: one reader, one writer, or (a fifo opened O_RDWR) both fewer.</summary>
+    internal void Close(bool reader, bool writer)
     {
         lock (Queue.SyncRoot)
         {
-            if (readEnd)
+            if (reader)
             {
                 Readers--;
             }
-            else
+
+            if (writer)
             {
                 Writers--;
             }
@@ -256,17 +263,23 @@ public sealed class Pipe
     }
 }
 
-/// <summary>One end of a pipe as an open file description.</summary>
-public sealed class PipeEnd : OpenFile
+/// <summary>
+/// An open file description on a pipe: one end of pipe(2), or a fifo opened for reading,
+/// writing or both (O_RDWR, which only fifos allow); the access mode says which.
+/// </summary>
+public class PipeEnd : OpenFile
 {
     private readonly Pipe _pipe;
-    private readonly bool _readEnd;
 
     internal PipeEnd(Pipe pipe, int flags)
-        : base($"pipe:[{pipe.Inode}]", flags)
+        : this(pipe, flags, $"pipe:[{pipe.Inode}]")
+    {
+    }
+
+    private protected PipeEnd(Pipe pipe, int flags, string path)
+        : base(path, flags)
     {
         _pipe = pipe;
-        _readEnd = (flags & OpenFlags.AccessMode) == OpenFlags.ReadOnly;
     }
 
     private bool NonBlocking => (Flags & OpenFlags.NonBlock) != 0;
@@ -275,18 +288,18 @@ public sealed class PipeEnd : OpenFile
     internal Pipe Pipe => _pipe;
 
     public override long Read(Task task, Span<byte> buffer) =>
-        _readEnd ? _pipe.Read(task, buffer, NonBlocking) : -(long)Errno.EBADF;
+        CanRead ? _pipe.Read(task, buffer, NonBlocking) : -(long)Errno.EBADF;
 
     public override long Write(Task task, ReadOnlySpan<byte> data) =>
-        _readEnd ? -(long)Errno.EBADF : _pipe.Write(task, data, NonBlocking);
+        CanWrite ? _pipe.Write(task, data, NonBlocking) : -(long)Errno.EBADF;
 
-    public override int Poll() => _pipe.PollFor(_readEnd);
+    public override int Poll() => (CanRead ? _pipe.PollFor(readEnd: true) : 0) | (CanWrite ? _pipe.PollFor(readEnd: false) : 0);
 
     public override WaitQueue PollQueue => _pipe.Queue;
 
     public override Errno Stat(out StatInfo stat)
     {
-        stat = new StatInfo { Mode = InodeMode.Fifo | 0x180, Links = 1, BlockSize = 4096, Inode = _pipe.Inode, Device = 0xC };
+        stat = new StatInfo { Mode = InodeMode.Fifo | 0x180, Links = 1, BlockSize = 4096, Inode = _pipe.Inode, Device = 0xC, Uid = _pipe.Uid, Gid = _pipe.Gid };
         return Errno.None;
     }
 
@@ -303,5 +316,5 @@ public sealed class PipeEnd : OpenFile
         return task.CopyOut(argument, b) ? 0 : -(long)Errno.EFAULT;
     }
 
-    protected override void Close() => _pipe.CloseEnd(_readEnd);
+    protected override void Close() => _pipe.Close(CanRead, CanWrite);
 }

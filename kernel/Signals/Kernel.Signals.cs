@@ -143,6 +143,7 @@ public sealed partial class Kernel
                 Code = code,
                 Layout = SigInfoLayout.Child,
                 Pid = child.Pid,
+                Uid = child.Cred.Uid,
                 Status = status,
             });
         }

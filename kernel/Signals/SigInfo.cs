@@ -52,8 +52,9 @@ public sealed class SigInfo
     /// <summary>The caller's own siginfo bytes (rt_sigqueueinfo), used as given apart from si_signo.</summary>
     public byte[]? Raw { get; init; }
 
-    public static SigInfo FromUser(int signo, int code, int pid) =>
-        new() { Signo = signo, Code = code, Layout = SigInfoLayout.Kill, Pid = pid };
+    /// <summary>A signal a process sent: its pid and real uid go in si_pid and si_uid.</summary>
+    public static SigInfo FromUser(int signo, int code, int pid, uint uid = 0) =>
+        new() { Signo = signo, Code = code, Layout = SigInfoLayout.Kill, Pid = pid, Uid = uid };
 
     public static SigInfo FromKernel(int signo) => new() { Signo = signo, Code = SiKernel, Layout = SigInfoLayout.Kill };
 

@@ -76,6 +76,7 @@ public sealed partial class Kernel
                     Auxv = parentGroup.Auxv,
                     Limits = (ResourceLimit[])parentGroup.Limits.Clone(),
                     Personality = parentGroup.Personality,
+                    Dumpable = parentGroup.Dumpable,
                     ProcessGroup = parentGroup.ProcessGroup,
                     Session = parentGroup.Session,
                 };
@@ -88,6 +89,7 @@ public sealed partial class Kernel
         }
 
         task.SignalMask = parent.SignalMask;
+        task.Cred = parent.Cred;
         if ((flags & CloneVm) == 0 || (flags & CloneVfork) != 0)
         {
             task.AltStackBase = parent.AltStackBase;

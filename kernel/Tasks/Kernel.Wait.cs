@@ -171,7 +171,7 @@ public sealed partial class Kernel
             {
                 var status = child.ExitStatus;
                 var code = (status & 0x7F) == 0 ? SigInfo.CldExited : (status & 0x80) != 0 ? SigInfo.CldDumped : SigInfo.CldKilled;
-                result = new WaitResult(child.Pid, status, code, 0, child.ExitedTasksCpuTime + child.ReapedChildrenCpuTime);
+                result = new WaitResult(child.Pid, status, code, (int)child.Cred.Uid, child.ExitedTasksCpuTime + child.ReapedChildrenCpuTime);
                 if (!keep)
                 {
                     if (child.Parent is { } parent)
@@ -191,7 +191,7 @@ public sealed partial class Kernel
             var unreported = child.UnreportedStopStatus;
             if (unreported != 0 && child.State == ProcessState.Stopped && (unreported & 0xFF) == 0x7F && (options & WUntraced) != 0)
             {
-                result = new WaitResult(child.Pid, unreported, SigInfo.CldStopped, 0, TimeSpan.Zero);
+                result = new WaitResult(child.Pid, unreported, SigInfo.CldStopped, (int)child.Cred.Uid, TimeSpan.Zero);
                 if (!keep)
                 {
                     child.UnreportedStopStatus = 0;
@@ -202,7 +202,7 @@ public sealed partial class Kernel
 
             if (unreported == ThreadGroup.ContinuedStatus && (options & WContinued) != 0)
             {
-                result = new WaitResult(child.Pid, unreported, SigInfo.CldContinued, 0, TimeSpan.Zero);
+                result = new WaitResult(child.Pid, unreported, SigInfo.CldContinued, (int)child.Cred.Uid, TimeSpan.Zero);
                 if (!keep)
                 {
                     child.UnreportedStopStatus = 0;

@@ -53,6 +53,26 @@ public sealed partial class Task
     /// <summary>PR_SET_PDEATHSIG: the signal this thread gets when its parent dies.</summary>
     public int ParentDeathSignal { get; set; }
 
+    /// <summary>
+    /// Who this task is (its objective and subjective credentials, which we do not tell apart:
+    /// only access(2) acts with other ids, and it passes them explicitly). The main thread's
+    /// are the process's, as /proc/[pid]/status and kill(2) see them.
+    /// </summary>
+    public Credentials Cred
+    {
+        get => _cred;
+        set
+        {
+            _cred = value;
+            if (Tid == Group.Pid)
+            {
+                Group.Cred = value;
+            }
+        }
+    }
+
+    private Credentials _cred = Credentials.Root;
+
     /// <summary>PR_SET_NO_NEW_PRIVS.</summary>
     public bool NoNewPrivileges { get; set; }
 

@@ -89,6 +89,9 @@ public sealed class ThreadGroup
     /// <summary>The program being run (what /proc/self/exe names).</summary>
     public string ExePath { get; internal set; } = "";
 
+    /// <summary>The main thread's credentials (kept after it exits, for a zombie).</summary>
+    public Credentials Cred { get; internal set; } = Credentials.Root;
+
     /// <summary>The command name (comm): the program's file name, at most 15 bytes.</summary>
     public string Comm { get; set; } = "";
 

@@ -31,6 +31,13 @@ public interface IFileSystem
     /// <summary>faccessat2(2) with R_OK/W_OK/X_OK bits (F_OK = 0); <paramref name="effectiveIds"/> is AT_EACCESS.</summary>
     Errno Access(string path, int mode, bool effectiveIds);
 
+    /// <summary>
+    /// inode_operations.permission, for a filesystem with rules of its own (procfs): the answer
+    /// for <paramref name="cred"/> wanting <paramref name="mask"/> (MAY_READ/WRITE/EXEC) on
+    /// <paramref name="path"/>, or null for generic_permission() on what <see cref="Stat"/> shows.
+    /// </summary>
+    Errno? Permission(string path, Task? caller, Credentials cred, int mask) => null;
+
     /// <summary>mkdir(2).</summary>
     Errno MakeDirectory(string path, uint mode);
 
@@ -48,6 +55,22 @@ public interface IFileSystem
 
     /// <summary>link(2) within this filesystem (never follows <paramref name="oldPath"/>).</summary>
     Errno Link(string oldPath, string newPath);
+
+    /// <summary>
+    /// open(2) with O_TMPFILE: an unnamed regular file (nlink 0) on directory <paramref name="directory"/>'s
+    /// filesystem. EOPNOTSUPP where the filesystem has no such files (Linux: no i_op->tmpfile).
+    /// </summary>
+    Errno OpenTmpFile(string directory, int flags, uint mode, out OpenFile? file)
+    {
+        file = null;
+        return Errno.EOPNOTSUPP;
+    }
+
+    /// <summary>
+    /// linkat(2) of an open file without a name (O_TMPFILE), by the file itself: EXDEV when it is
+    /// not this filesystem's, ENOENT when it may not get a name (opened O_EXCL, or its names are gone).
+    /// </summary>
+    Errno LinkFile(OpenFile file, string newPath) => Errno.EXDEV;
 
     /// <summary>chmod(2) of the last component (EOPNOTSUPP for a symlink, as lchmod).</summary>
     Errno Chmod(string path, uint mode);

@@ -28,6 +28,9 @@ public sealed class Mount
 
     public bool ReadOnly { get; }
 
+    /// <summary>Set-user-ID bits are ignored here: the virtual filesystems, mounted nosuid as /proc/mounts shows.</summary>
+    public bool NoSuid => FileSystem.Type is "proc" or "sysfs" or "tmpfs" or "devtmpfs";
+
     /// <summary>The path within the filesystem of canonical guest path <paramref name="guestPath"/> under this mount.</summary>
     public string Relative(string guestPath) =>
         MountPoint == "/" ? guestPath : guestPath.Length == MountPoint.Length ? "/" : guestPath[MountPoint.Length..];

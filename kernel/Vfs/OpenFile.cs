@@ -24,6 +24,15 @@ public abstract class OpenFile
     /// </summary>
     public string Root { get; set; } = "/";
 
+    /// <summary>
+    /// The mount the VFS opened it on (Linux's f_path.mnt), set with <see cref="Path"/>; null for
+    /// pipes, sockets and other files opened without a path.
+    /// </summary>
+    public Mount? Mount { get; set; }
+
+    /// <summary>The fsnotify of the kernel instance whose VFS opened it (null as <see cref="Mount"/>): told of reads, writes and the last close.</summary>
+    public Fsnotify? Fsnotify { get; set; }
+
     /// <summary>Access mode and status flags (O_RDONLY.., O_APPEND, O_NONBLOCK ...).</summary>
     public int Flags { get; set; }
 
@@ -90,6 +99,9 @@ public abstract class OpenFile
         return Errno.EOPNOTSUPP;
     }
 
+    /// <summary>Lines /proc/[pid]/fdinfo/N shows after the common ones (Linux's show_fdinfo).</summary>
+    public virtual string ShowFdInfo() => "";
+
     /// <summary>The lock table holding flock or OFD locks of this description, if it ever took one.</summary>
     public FileLocks? Locks { get; set; }
 
@@ -101,6 +113,7 @@ public abstract class OpenFile
         if (Interlocked.Decrement(ref _references) == 0)
         {
             Locks?.DescriptionClosed(this);
+            Fsnotify?.Closed(this);
             Close();
         }
     }

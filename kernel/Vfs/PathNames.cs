@@ -42,6 +42,13 @@ public static class PathNames
         }
     }
 
+    /// <summary>The directory part of a canonical path ("/" for "/" and for names in it).</summary>
+    public static string Parent(string path)
+    {
+        var cut = path.LastIndexOf('/');
+        return cut <= 0 ? "/" : path[..cut];
+    }
+
     /// <summary>The last component of a path ("" for "/").</summary>
     public static string FileName(string path)
     {

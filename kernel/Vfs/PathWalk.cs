@@ -59,7 +59,8 @@ public readonly record struct WalkResult
 /// ".." goes to the parent of the canonical path so far but never above the walk's root,
 /// symlinks are read and followed by us (absolute targets restart at the root) with at
 /// most 40 links per walk (ELOOP), a missing or non-directory intermediate component is
-/// ENOENT or ENOTDIR, and a trailing slash demands a directory. No filesystem is ever asked
+/// ENOENT or ENOTDIR, and a trailing slash demands a directory. Looking a name up in a
+/// directory needs search (execute) permission on it (EACCES). No filesystem is ever asked
 /// to follow a symlink.
 /// </summary>
 public static class PathWalk
@@ -122,6 +123,20 @@ public static class PathWalk
         }
 
         var startMount = mounts.Find(Join(current, current.Count));
+        // Root may search any directory (CAP_DAC_OVERRIDE): only others pay for the checks.
+        var searcher = scope.Cred ?? caller?.Cred;
+        if (searcher is { IsFsPrivileged: true })
+        {
+            searcher = null;
+        }
+
+        // A relative path reaches us joined to the cwd, but Linux starts such a walk at the cwd:
+        // the cwd's ancestors are not searched. Until the walk leaves the cwd's own components
+        // (a symlink or ".."), neither are they here.
+        var cwdParts = searcher is not null && caller is not null && path.StartsWith('/') && scope.Start is null
+            ? CwdPartsIfPrefix(rootParts, caller.Group.Cwd, path)
+            : null;
+
         var links = 0;
         StatInfo st = default;
         var statValid = false;
@@ -132,6 +147,20 @@ public static class PathWalk
         {
             var name = pending[^1];
             pending.RemoveAt(pending.Count - 1);
+            if (name == "..")
+            {
+                cwdParts = null;
+            }
+
+            if (searcher is not null && !IsStrictPrefix(current, cwdParts))
+            {
+                var denied = MaySearch(mounts, caller, searcher, Join(current, current.Count));
+                if (denied != Errno.None)
+                {
+                    return denied;
+                }
+            }
+
             if (name == ".")
             {
                 continue;
@@ -162,7 +191,7 @@ public static class PathWalk
             // not a real directory, and we then go one component at a time.
             var chunk = 1;
             var basePath = Join(current, current.Count);
-            if (pending.Count > 0 && !mounts.HasMountsBelow(basePath))
+            if (pending.Count > 0 && searcher is null && !mounts.HasMountsBelow(basePath))
             {
                 while (chunk <= pending.Count && pending[^chunk] is not ("." or ".."))
                 {
@@ -232,6 +261,8 @@ public static class PathWalk
                 {
                     return Errno.ELOOP;
                 }
+
+                cwdParts = null;
 
                 current.RemoveAt(current.Count - 1);
                 if (mount.FileSystem is IMagicLinks magic && magic.TryMagicLink(relative, caller, out var jumpTo, out var file, out e))
@@ -370,6 +401,46 @@ public static class PathWalk
         return Errno.None;
     }
 
+    /// <summary>The mount-table components of <paramref name="cwd"/> when <paramref name="path"/> lies below it, else null.</summary>
+    private static List<string>? CwdPartsIfPrefix(string[] rootParts, string cwd, string path)
+    {
+        if (cwd != "/" && path != cwd && !path.StartsWith(cwd + "/", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var parts = new List<string>(rootParts);
+        parts.AddRange(cwd.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        return parts;
+    }
+
+    /// <summary>Whether <paramref name="current"/> is a proper ancestor of the directory <paramref name="of"/> names.</summary>
+    private static bool IsStrictPrefix(List<string> current, List<string>? of)
+    {
+        if (of is null || current.Count >= of.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < current.Count; i++)
+        {
+            if (current[i] != of[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>may_lookup(): search permission on the directory a name is looked up in.</summary>
+    private static Errno MaySearch(MountTable mounts, Task? caller, Credentials cred, string directory)
+    {
+        var mount = mounts.Find(directory);
+        var e = mount.FileSystem.Stat(mount.Relative(directory), caller, out var st);
+        return e != Errno.None ? e : !st.IsDirectory ? Errno.ENOTDIR : Permission.Check(mount.FileSystem, mount.Relative(directory), caller, cred, st, Permission.MayExec);
+    }
+
     private static void PushComponents(List<string> list, string path, bool reverse = true)
     {
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -400,5 +471,7 @@ public static class ResolveFlags
 /// Where a walk happens: <see cref="Root"/> (a mount-table path: the process's root, or for
 /// RESOLVE_BENEATH/RESOLVE_IN_ROOT the directory they name) is where absolute paths start and
 /// ".." stops; a relative path starts at <see cref="Start"/> (the root when null).
+/// <see cref="Cred"/> searches directories when it is not the caller's own (access(2) walks
+/// with the real ids).
 /// </summary>
-public sealed record WalkScope(string Root, string? Start = null, int Resolve = 0);
+public sealed record WalkScope(string Root, string? Start = null, int Resolve = 0, Credentials? Cred = null);

@@ -20,6 +20,15 @@ public struct StatInfo
     public long ChangeSeconds, ChangeNanos;
     public long BirthSeconds, BirthNanos;
 
+    /// <summary>The optional statx(2) fields the filesystem filled: <see cref="StatxBits.BTime"/> when it keeps a birth time.</summary>
+    public uint StatxMask;
+
+    /// <summary>stx_attributes and stx_attributes_mask: the STATX_ATTR_* bits set, and those the filesystem supports.</summary>
+    public ulong Attributes, AttributesMask;
+
+    /// <summary>The id of the mount the file was found on (/proc/self/mountinfo's first field); 0 when it has none (a pipe).</summary>
+    public int MountId;
+
     public const int StatSize = 144;
 
     /// <summary>Writes x86-64 <c>struct stat</c> (asm/stat.h).</summary>
@@ -55,4 +64,14 @@ public static class InodeMode
     public const uint TypeMask = 0xF000;
     public const uint Socket = 0xC000, Symlink = 0xA000, Regular = 0x8000, Block = 0x6000;
     public const uint Directory = 0x4000, Char = 0x2000, Fifo = 0x1000;
+    public const uint SetUid = 0x800, SetGid = 0x400, Sticky = 0x200;
+}
+
+/// <summary>statx(2) mask and attribute bits (linux/stat.h).</summary>
+public static class StatxBits
+{
+    public const uint BasicStats = 0x7FF, BTime = 0x800, MountId = 0x1000, MountIdUnique = 0x4000, Reserved = 0x80000000;
+
+    public const ulong AttrImmutable = 0x10, AttrAppend = 0x20, AttrNoDump = 0x40;
+    public const ulong AttrAutomount = 0x1000, AttrMountRoot = 0x2000, AttrDax = 0x200000;
 }

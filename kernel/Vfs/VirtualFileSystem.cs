@@ -10,8 +10,18 @@ public sealed class VirtualFileSystem
 {
     private const int WriteOk = 2;
     private const int RenameNoReplace = 1, RenameExchange = 2;
+    private const long UtimeNow = (1 << 30) - 1, UtimeOmit = (1 << 30) - 2;
+
+    /// <summary>What d_path() appends to the path of a file that has no name (/proc/self/fd shows it).</summary>
+    public const string DeletedSuffix = " (deleted)";
 
     public MountTable Mounts { get; } = new();
+
+    /// <summary>The inotify watches on this instance's files, and the hooks that report to them.</summary>
+    public Fsnotify Fsnotify { get; } = new();
+
+    /// <summary>The pipes of the fifos open on any of the mounts.</summary>
+    public Ipc.FifoTable Fifos { get; } = new();
 
     /// <summary>A path relative to canonical directory <paramref name="directory"/> made absolute (not normalised: the walk does that).</summary>
     public static string Join(string directory, string path) =>
@@ -32,6 +42,46 @@ public sealed class VirtualFileSystem
 
     /// <summary>The canonical path of a mount point, which cannot be removed or renamed.</summary>
     private bool IsMountPoint(string canonical) => canonical == "/" || Mounts.At(canonical) is not null;
+
+    /// <summary>The credentials <paramref name="caller"/> acts with; the host itself acts as root.</summary>
+    private static Credentials CredOf(Task? caller) => caller?.Cred ?? Credentials.Root;
+
+    /// <summary>The lstat of the directory holding a walk's last component.</summary>
+    private Errno ParentStat(Task? caller, in WalkResult r, out StatInfo directory)
+    {
+        var parent = PathNames.Parent(r.GlobalPath);
+        var mount = Mounts.Find(parent);
+        return mount.FileSystem.Stat(mount.Relative(parent), caller, out directory);
+    }
+
+    /// <summary>may_create(): write and search permission on the directory a name is added to.</summary>
+    private Errno MayCreate(Task? caller, in WalkResult r, out StatInfo directory)
+    {
+        var e = ParentStat(caller, r, out directory);
+        return e != Errno.None ? e : Permission.MayCreate(CredOf(caller), directory);
+    }
+
+    /// <summary>may_delete(): write and search permission on the directory, and the sticky bit's rule.</summary>
+    private Errno MayDelete(Task? caller, in WalkResult r)
+    {
+        var e = ParentStat(caller, r, out var directory);
+        return e != Errno.None ? e : Permission.MayDelete(CredOf(caller), directory, r.Stat);
+    }
+
+    /// <summary>
+    /// inode_init_owner(): a new file belongs to the creator's filesystem uid, and to the
+    /// directory's group when the directory is set-group-ID, else to the creator's filesystem
+    /// gid. Filesystems create as root, so only other owners cost a chown.
+    /// </summary>
+    private static void InitOwner(Task? caller, in WalkResult r, in StatInfo directory)
+    {
+        var cred = CredOf(caller);
+        var gid = (directory.Mode & InodeMode.SetGid) != 0 ? directory.Gid : cred.Fsgid;
+        if (cred.Fsuid != 0 || gid != 0)
+        {
+            r.FileSystem.Chown(r.Relative, (int)cred.Fsuid, (int)gid);
+        }
+    }
 
     /// <summary>open(2): O_NOFOLLOW and O_CREAT|O_EXCL do not follow a last-component symlink.</summary>
     public Errno Open(Task? caller, string path, int flags, uint mode, out OpenFile? file) =>
@@ -66,7 +116,13 @@ public sealed class VirtualFileSystem
 
         if (r.MagicFile is { } magic)
         {
-            // A pipe or socket reopened through /proc/self/fd: the same object.
+            // A pipe or socket reopened through /proc/self/fd: the same object, if its inode lets us.
+            e = Permission.Check(CredOf(caller), r.Stat, Permission.ForOpen(flags));
+            if (e != Errno.None)
+            {
+                return e;
+            }
+
             magic.AddReference();
             file = magic;
             return Errno.None;
@@ -89,6 +145,20 @@ public sealed class VirtualFileSystem
             {
                 return Errno.EROFS;
             }
+
+            e = MayCreate(caller, r, out var directory);
+            if (e != Errno.None)
+            {
+                return e;
+            }
+
+            e = r.FileSystem.Open(r.Relative, flags, mode, caller, out file);
+            if (e == Errno.None)
+            {
+                InitOwner(caller, r, directory);
+            }
+
+            return Opened(caller, r, scope, file, e, ref shared);
         }
         else
         {
@@ -97,30 +167,87 @@ public sealed class VirtualFileSystem
                 return Errno.EEXIST;
             }
 
+            if ((flags & OpenFlags.TmpFile) == OpenFlags.TmpFile)
+            {
+                return OpenTmpFile(caller, r, scope, flags, mode, out file, ref shared);
+            }
+
+            if ((flags & OpenFlags.Path) == 0 && r.MagicFile is null)
+            {
+                e = Permission.Check(r, caller, scope?.Cred ?? CredOf(caller), Permission.ForOpen(flags));
+                if (e != Errno.None)
+                {
+                    return e;
+                }
+            }
+
             if ((flags & OpenFlags.Path) == 0 && r.IsSymlink)
             {
                 return Errno.ELOOP;
             }
 
-            if ((flags & OpenFlags.Path) == 0 && r.Mount.ReadOnly && (writes || (flags & OpenFlags.TmpFile) == OpenFlags.TmpFile) &&
+            if ((flags & OpenFlags.Path) == 0 && r.Mount.ReadOnly && writes &&
                 r.Stat.IsRegular | r.Stat.IsDirectory)
             {
                 return Errno.EROFS;
             }
         }
 
-        e = r.FileSystem.Open(r.Relative, flags, mode, caller, out file);
+        // fifo(7): the pipe belongs to the inode, not to the filesystem, so fifos are opened here.
+        e = (flags & OpenFlags.Path) == 0 && (r.Stat.Mode & InodeMode.TypeMask) == InodeMode.Fifo
+            ? Fifos.Open(caller, r.FileSystem, r.Relative, flags, mode, out file)
+            : r.FileSystem.Open(r.Relative, flags, mode, caller, out file);
+        return Opened(caller, r, scope, file, e, ref shared);
+    }
+
+    /// <summary>Names a newly opened file description after the walk that found it.</summary>
+    private Errno Opened(Task? caller, in WalkResult r, WalkScope? scope, OpenFile? file, Errno e, ref bool shared)
+    {
         if (e == Errno.None && file is not null && (file.Path.Length == 0 || file.Path == r.Relative))
         {
             file.Root = caller?.Group.Fs.Root ?? "/";
             file.Path = scope is null ? r.Path : Below(file.Root, r.GlobalPath);
+            file.Mount = r.Mount;
+            file.Fsnotify = Fsnotify;
             shared = false;
+            Fsnotify.Opened(r, file);
         }
 
         return e;
     }
 
-    /// <summary>stat(2)/lstat(2).</summary>
+    /// <summary>
+    /// open(2) with O_TMPFILE (do_tmpfile): the walk (following a last symlink unless
+    /// O_NOFOLLOW) must end at a directory (ENOTDIR) on a writable mount that the caller may
+    /// write and search; its filesystem makes the unnamed file (EOPNOTSUPP if it cannot). The
+    /// file is "#ino (deleted)" in that directory, as /proc/self/fd shows it, and gets a name
+    /// only through linkat(2).
+    /// </summary>
+    private Errno OpenTmpFile(Task? caller, in WalkResult r, WalkScope? scope, int flags, uint mode, out OpenFile? file, ref bool shared)
+    {
+        file = null;
+        if (!r.Stat.IsDirectory)
+        {
+            return Errno.ENOTDIR;
+        }
+
+        var e = r.Mount.ReadOnly ? Errno.EROFS : Permission.MayCreate(CredOf(caller), r.Stat);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        e = r.FileSystem.OpenTmpFile(r.Relative, flags, mode, out file);
+        e = Opened(caller, r, scope, file, e, ref shared);
+        if (e == Errno.None && file is not null && file.Stat(out var st) == Errno.None)
+        {
+            file.Path = Join(file.Path, "#" + st.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture)) + DeletedSuffix;
+        }
+
+        return e;
+    }
+
+    /// <summary>stat(2)/lstat(2), with the mount's part of statx(2) (see <see cref="AddMount"/>).</summary>
     public Errno Stat(Task? caller, string path, bool follow, out StatInfo stat)
     {
         stat = default;
@@ -130,9 +257,49 @@ public sealed class VirtualFileSystem
             return e;
         }
 
+        if (r.MagicFile is { } magic)
+        {
+            return StatFile(magic, out stat);
+        }
+
         stat = r.Stat;
+        AddMount(ref stat, r.Mount, r.Relative);
         return Errno.None;
     }
+
+    /// <summary>fstat(2) with the mount's part of statx(2), for a file opened on a mount.</summary>
+    public static Errno StatFile(OpenFile file, out StatInfo stat)
+    {
+        var e = file.Stat(out stat);
+        if (e == Errno.None && file.Mount is { } mount)
+        {
+            AddMount(ref stat, mount, mount.Relative(GlobalPathOf(file)));
+        }
+
+        return e;
+    }
+
+    /// <summary>
+    /// vfs_getattr_nosec() and vfs_statx(): on every filesystem the automount, mount-root and
+    /// DAX attributes are known, and the root of a mount has STATX_ATTR_MOUNT_ROOT.
+    /// </summary>
+    private static void AddMount(ref StatInfo stat, Mount mount, string relative)
+    {
+        stat.MountId = mount.Id;
+        stat.AttributesMask |= StatxBits.AttrAutomount | StatxBits.AttrMountRoot | StatxBits.AttrDax;
+        if (relative == "/")
+        {
+            stat.Attributes |= StatxBits.AttrMountRoot;
+        }
+    }
+
+    /// <summary>The mount-table path an open file was opened by.</summary>
+    internal static string GlobalPathOf(OpenFile file) =>
+        file.Root == "/" ? file.Path : file.Path == "/" ? file.Root : file.Root + file.Path;
+
+    /// <summary>Whether an open file's <see cref="OpenFile.Path"/> names nothing to walk to: an O_TMPFILE file's, a pipe's, a socket's.</summary>
+    public static bool IsUnnamed(string path) =>
+        !path.StartsWith('/') || path.EndsWith(DeletedSuffix, StringComparison.Ordinal);
 
     /// <summary>readlink(2).</summary>
     public Errno ReadLink(Task? caller, string path, out string target)
@@ -145,7 +312,14 @@ public sealed class VirtualFileSystem
     /// <summary>faccessat2(2).</summary>
     public Errno Access(Task? caller, string path, int mode, bool follow, bool effectiveIds)
     {
-        var e = WalkExisting(caller, path, follow, out var r);
+        var cred = effectiveIds ? CredOf(caller) : CredOf(caller).ForAccessCheck();
+        var scope = new WalkScope(caller?.Group.Fs.Root ?? "/", Cred: cred);
+        var e = PathWalk.Walk(Mounts, caller, path, follow ? WalkFlags.Follow : WalkFlags.None, scope, out var r);
+        if (e == Errno.None && !r.Exists)
+        {
+            e = Errno.ENOENT;
+        }
+
         if (e != Errno.None || r.MagicFile is not null)
         {
             return e;
@@ -156,12 +330,17 @@ public sealed class VirtualFileSystem
             return Errno.EROFS;
         }
 
-        return r.FileSystem.Access(r.Relative, mode, effectiveIds);
+        // Root's answer may depend on the filesystem (procfs files root cannot write); others get generic_permission().
+        return cred.IsFsPrivileged ? r.FileSystem.Access(r.Relative, mode, effectiveIds) : Permission.Check(r, caller, cred, mode);
     }
 
-    /// <summary>Walks to a name to create: EEXIST when it exists (a symlink, dangling or not, included).</summary>
-    private Errno WalkNew(Task? caller, string path, out WalkResult r)
+    /// <summary>
+    /// Walks to a name to create: EEXIST when it exists (a symlink, dangling or not, included),
+    /// EROFS on a read-only mount, then may_create() on the directory.
+    /// </summary>
+    private Errno WalkNew(Task? caller, string path, out WalkResult r, out StatInfo directory)
     {
+        directory = default;
         var e = Walk(caller, path, WalkFlags.NoFollowTrailing, out r);
         if (e != Errno.None)
         {
@@ -173,38 +352,56 @@ public sealed class VirtualFileSystem
             return Errno.EEXIST;
         }
 
-        return r.Mount.ReadOnly ? Errno.EROFS : Errno.None;
+        return r.Mount.ReadOnly ? Errno.EROFS : MayCreate(caller, r, out directory);
+    }
+
+    /// <summary>The end of a creating call: on success the new name gets its owner.</summary>
+    private static Errno Created(Task? caller, in WalkResult r, in StatInfo directory, Errno e)
+    {
+        if (e == Errno.None)
+        {
+            InitOwner(caller, r, directory);
+        }
+
+        return e;
     }
 
     /// <summary>mkdir(2).</summary>
     public Errno MakeDirectory(Task? caller, string path, uint mode)
     {
-        var e = WalkNew(caller, path, out var r);
-        return e != Errno.None ? e : r.FileSystem.MakeDirectory(r.Relative, mode);
+        var e = WalkNew(caller, path, out var r, out var directory);
+        return e != Errno.None ? e : Fsnotify.Created(Created(caller, r, directory, r.FileSystem.MakeDirectory(r.Relative, mode)), r, isDirectory: true);
     }
 
     /// <summary>mknod(2).</summary>
     public Errno MakeNode(Task? caller, string path, uint mode, ulong device)
     {
-        var e = WalkNew(caller, path, out var r);
+        var e = WalkNew(caller, path, out var r, out var directory);
         if (e == Errno.None && r.TrailingSlash)
         {
             e = Errno.ENOENT;
         }
 
-        return e != Errno.None ? e : r.FileSystem.MakeNode(r.Relative, mode, device);
+        // Device nodes need CAP_MKNOD, except the whiteout (char 0:0) overlayfs uses.
+        var type = mode & InodeMode.TypeMask;
+        if (e == Errno.None && type is InodeMode.Char or InodeMode.Block && !(type == InodeMode.Char && device == 0) && !CredOf(caller).IsPrivileged)
+        {
+            e = Errno.EPERM;
+        }
+
+        return e != Errno.None ? e : Fsnotify.Created(Created(caller, r, directory, r.FileSystem.MakeNode(r.Relative, mode, device)), r, isDirectory: false);
     }
 
     /// <summary>symlink(2).</summary>
     public Errno Symlink(Task? caller, string target, string linkPath)
     {
-        var e = WalkNew(caller, linkPath, out var r);
+        var e = WalkNew(caller, linkPath, out var r, out var directory);
         if (e == Errno.None && r.TrailingSlash)
         {
             e = Errno.ENOENT;
         }
 
-        return e != Errno.None ? e : r.FileSystem.Symlink(target, r.Relative);
+        return e != Errno.None ? e : Fsnotify.Created(Created(caller, r, directory, r.FileSystem.Symlink(target, r.Relative)), r, isDirectory: false);
     }
 
     /// <summary>unlink(2)/rmdir(2) of the last component itself.</summary>
@@ -236,7 +433,8 @@ public sealed class VirtualFileSystem
             return Errno.EROFS;
         }
 
-        return r.FileSystem.Unlink(r.Relative, removeDirectory);
+        e = MayDelete(caller, r);
+        return e != Errno.None ? e : Fsnotify.Removed(r.FileSystem.Unlink(r.Relative, removeDirectory), r);
     }
 
     /// <summary>renameat2(2): both names within one mount (EXDEV otherwise).</summary>
@@ -289,7 +487,40 @@ public sealed class VirtualFileSystem
             return Errno.EROFS;
         }
 
-        return from.FileSystem.Rename(from.Relative, to.Relative, flags);
+        e = MayRename(caller, from, to, flags);
+        return e != Errno.None ? e : Fsnotify.Renamed(from.FileSystem.Rename(from.Relative, to.Relative, flags), from, to, (flags & RenameExchange) != 0);
+    }
+
+    /// <summary>
+    /// vfs_rename()'s checks: the name leaves its directory (may_delete) and arrives in the
+    /// other (may_delete over an existing name, may_create otherwise); a directory moving to
+    /// another parent must itself be writable, its ".." changing.
+    /// </summary>
+    private Errno MayRename(Task? caller, in WalkResult from, in WalkResult to, int flags)
+    {
+        var e = MayDelete(caller, from);
+        if (e == Errno.None)
+        {
+            e = to.Exists ? MayDelete(caller, to) : MayCreate(caller, to, out _);
+        }
+
+        var cred = CredOf(caller);
+        if (e != Errno.None || cred.IsFsPrivileged || PathNames.Parent(from.GlobalPath) == PathNames.Parent(to.GlobalPath))
+        {
+            return e;
+        }
+
+        if (from.Stat.IsDirectory)
+        {
+            e = Permission.Check(cred, from.Stat, Permission.MayWrite);
+        }
+
+        if (e == Errno.None && (flags & RenameExchange) != 0 && to.Stat.IsDirectory)
+        {
+            e = Permission.Check(cred, to.Stat, Permission.MayWrite);
+        }
+
+        return e;
     }
 
     /// <summary>link(2); <paramref name="followOld"/> is AT_SYMLINK_FOLLOW.</summary>
@@ -301,12 +532,17 @@ public sealed class VirtualFileSystem
             return e;
         }
 
-        if (from.MagicFile is not null || from.TrailingSlash)
+        if (from.MagicFile is { } magic)
         {
-            return from.TrailingSlash && !from.Stat.IsDirectory ? Errno.ENOTDIR : Errno.EPERM;
+            return LinkFile(caller, magic, newPath);
         }
 
-        e = WalkNew(caller, newPath, out var to);
+        if (from.TrailingSlash)
+        {
+            return from.Stat.IsDirectory ? Errno.EPERM : Errno.ENOTDIR;
+        }
+
+        e = WalkNew(caller, newPath, out var to, out _);
         if (e != Errno.None)
         {
             return e;
@@ -322,7 +558,40 @@ public sealed class VirtualFileSystem
             return Errno.EXDEV;
         }
 
-        return from.FileSystem.Link(from.Relative, to.Relative);
+        e = Permission.MayLink(CredOf(caller), from.Stat);
+        return e != Errno.None ? e : Fsnotify.Linked(from.FileSystem.Link(from.Relative, to.Relative), from.FileSystem, from.Stat, to);
+    }
+
+    /// <summary>
+    /// linkat(2) of an open file that has no name (<see cref="IsUnnamed"/>), by AT_EMPTY_PATH or a
+    /// followed /proc/self/fd link: the new name must be on the file's own mount (EXDEV), whose
+    /// filesystem links the file itself.
+    /// </summary>
+    public Errno LinkFile(Task? caller, OpenFile file, string newPath)
+    {
+        var e = WalkNew(caller, newPath, out var to, out _);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if (to.TrailingSlash)
+        {
+            return Errno.ENOENT;
+        }
+
+        if (file.Mount != to.Mount)
+        {
+            return Errno.EXDEV;
+        }
+
+        e = file.Stat(out var st);
+        if (e == Errno.None)
+        {
+            e = Permission.MayLink(CredOf(caller), st);
+        }
+
+        return e != Errno.None ? e : Fsnotify.Linked(to.FileSystem.LinkFile(file, to.Relative), to.FileSystem, st, to);
     }
 
     /// <summary>Walks to an existing file whose attributes change: EROFS on a read-only mount.</summary>
@@ -336,22 +605,48 @@ public sealed class VirtualFileSystem
     public Errno Chmod(Task? caller, string path, uint mode, bool follow)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        return e != Errno.None ? e : r.MagicFile is not null ? Errno.None : r.FileSystem.Chmod(r.Relative, mode);
+        if (e != Errno.None || r.MagicFile is not null)
+        {
+            return e;
+        }
+
+        e = Permission.MayChmod(CredOf(caller), r.Stat, ref mode);
+        return e != Errno.None ? e : Fsnotify.Changed(r.FileSystem.Chmod(r.Relative, mode), r, InotifyMask.Attrib);
     }
 
     /// <summary>chown(2)/lchown(2).</summary>
     public Errno Chown(Task? caller, string path, int uid, int gid, bool follow)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        return e != Errno.None ? e : r.MagicFile is not null ? Errno.None : r.FileSystem.Chown(r.Relative, uid, gid);
+        if (e != Errno.None || r.MagicFile is not null)
+        {
+            return e;
+        }
+
+        e = Permission.MayChown(CredOf(caller), r.Stat, uid, gid);
+        return e != Errno.None ? e : Fsnotify.Changed(r.FileSystem.Chown(r.Relative, uid, gid), r, uid == -1 && gid == -1 ? 0 : InotifyMask.Attrib);
     }
 
     /// <summary>utimensat(2).</summary>
     public Errno Utimens(Task? caller, string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify, bool follow)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        return e != Errno.None ? e : r.MagicFile is not null ? Errno.None : r.FileSystem.Utimens(r.Relative, access, modify);
+        if (e != Errno.None || r.MagicFile is not null)
+        {
+            return e;
+        }
+
+        if (access.Nanos == UtimeOmit && modify.Nanos == UtimeOmit)
+        {
+            return Errno.None;
+        }
+
+        e = Permission.MayTouch(CredOf(caller), r.Stat, IsExplicit(access.Nanos) || IsExplicit(modify.Nanos));
+        return e != Errno.None ? e : Fsnotify.Changed(r.FileSystem.Utimens(r.Relative, access, modify), r, Fsnotify.TimesChanged(access.Nanos != UtimeOmit, modify.Nanos != UtimeOmit));
     }
+
+    /// <summary>A utimensat(2) time that is neither UTIME_NOW nor UTIME_OMIT.</summary>
+    private static bool IsExplicit(long nanos) => nanos is not (UtimeNow or UtimeOmit);
 
     /// <summary>truncate(2).</summary>
     public Errno Truncate(Task? caller, string path, long length)
@@ -367,7 +662,13 @@ public sealed class VirtualFileSystem
             return Errno.EINVAL;
         }
 
-        return r.Stat.IsDirectory ? Errno.EISDIR : r.FileSystem.Truncate(r.Relative, length);
+        if (r.Stat.IsDirectory)
+        {
+            return Errno.EISDIR;
+        }
+
+        e = Permission.Check(r, caller, CredOf(caller), Permission.MayWrite);
+        return e != Errno.None ? e : Fsnotify.Changed(r.FileSystem.Truncate(r.Relative, length), r, InotifyMask.Modify);
     }
 
     /// <summary>statfs(2).</summary>
@@ -394,6 +695,11 @@ public sealed class VirtualFileSystem
     {
         value = Array.Empty<byte>();
         var e = WalkExisting(caller, path, follow, out var r);
+        if (e == Errno.None)
+        {
+            e = MayXattr(caller, r, name, write: false);
+        }
+
         return e != Errno.None ? e : r.MagicFile is { } magic ? magic.GetXattr(name, out value) : r.FileSystem.GetXattr(r.Relative, name, out value);
     }
 
@@ -401,14 +707,24 @@ public sealed class VirtualFileSystem
     public Errno SetXattr(Task? caller, string path, bool follow, string name, byte[] value, int flags)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.SetXattr(name, value, flags) : r.FileSystem.SetXattr(r.Relative, name, value, flags);
+        if (e == Errno.None)
+        {
+            e = MayXattr(caller, r, name, write: true);
+        }
+
+        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.SetXattr(name, value, flags) : Fsnotify.Changed(r.FileSystem.SetXattr(r.Relative, name, value, flags), r, InotifyMask.Attrib);
     }
 
     /// <summary>removexattr(2)/lremovexattr(2).</summary>
     public Errno RemoveXattr(Task? caller, string path, bool follow, string name)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.RemoveXattr(name) : r.FileSystem.RemoveXattr(r.Relative, name);
+        if (e == Errno.None)
+        {
+            e = MayXattr(caller, r, name, write: true);
+        }
+
+        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.RemoveXattr(name) : Fsnotify.Changed(r.FileSystem.RemoveXattr(r.Relative, name), r, InotifyMask.Attrib);
     }
 
     /// <summary>listxattr(2)/llistxattr(2).</summary>
@@ -416,6 +732,45 @@ public sealed class VirtualFileSystem
     {
         names = new List<string>();
         var e = WalkExisting(caller, path, follow, out var r);
-        return e != Errno.None ? e : r.MagicFile is { } magic ? magic.ListXattr(out names) : r.FileSystem.ListXattr(r.Relative, out names);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        e = r.MagicFile is { } magic ? magic.ListXattr(out names) : r.FileSystem.ListXattr(r.Relative, out names);
+        if (e == Errno.None && !CredOf(caller).IsPrivileged)
+        {
+            names.RemoveAll(n => n.StartsWith(TrustedPrefix, StringComparison.Ordinal));
+        }
+
+        return e;
+    }
+
+    private const string TrustedPrefix = "trusted.", UserPrefix = "user.";
+
+    /// <summary>
+    /// xattr_permission() (xattr(7)): trusted.* attributes are root's (CAP_SYS_ADMIN; to others
+    /// they do not exist, ENODATA, and cannot be set, EPERM); user.* ones of a file or directory
+    /// need read or write permission on it, and only the owner may set them on a sticky directory.
+    /// </summary>
+    private static Errno MayXattr(Task? caller, in WalkResult r, string name, bool write)
+    {
+        var cred = CredOf(caller);
+        if (name.StartsWith(TrustedPrefix, StringComparison.Ordinal) && !cred.IsPrivileged)
+        {
+            return write ? Errno.EPERM : Errno.ENODATA;
+        }
+
+        if (!name.StartsWith(UserPrefix, StringComparison.Ordinal) || !(r.Stat.IsRegular || r.Stat.IsDirectory))
+        {
+            return Errno.None;
+        }
+
+        if (write && r.Stat.IsDirectory && (r.Stat.Mode & InodeMode.Sticky) != 0 && !Permission.OwnerOrCapable(cred, r.Stat))
+        {
+            return Errno.EPERM;
+        }
+
+        return Permission.Check(r, caller, cred, write ? Permission.MayWrite : Permission.MayRead);
     }
 }

@@ -104,7 +104,7 @@ public class ElfTests
     {
         using var mm = new AddressSpace();
         var sp = ProgramLoader.BuildStack(mm, new ProgramLoader.StackInfo(
-            new[] { "prog", "arg1" }, new[] { "A=1" }, "/bin/prog", 0x400040, 1, 0x400078, 0, 0x178BFBFF, 0, 0, 0));
+            new[] { "prog", "arg1" }, new[] { "A=1" }, "/bin/prog", 0x400040, 1, 0x400078, 0, 0x178BFBFF, 0, Credentials.Root));
         Assert.That(sp % 16, Is.EqualTo(0UL), "RSP is 16-byte aligned at argc");
 
         ulong Word(ulong address)

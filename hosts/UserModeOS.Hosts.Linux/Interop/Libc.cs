@@ -14,6 +14,7 @@ internal static unsafe partial class Libc
     public const int AtRemoveDir = 0x200;
     public const int AtSymlinkFollow = 0x400;
     public const int AtEAccess = 0x200;
+    public const int AtEmptyPath = 0x1000;
     public const int FGetFl = 3, FSetFl = 4, FDupFdCloexec = 1030;
 
     [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
@@ -43,8 +44,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "fstat64", SetLastError = true)]
     public static partial int Fstat(int fd, byte* stat);
 
-    [LibraryImport(Library, EntryPoint = "fstatat64", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial int Fstatat(int dirfd, string path, byte* stat, int flags);
+    [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Statx(int dirfd, string path, int flags, uint mask, byte* statx);
 
     [LibraryImport(Library, EntryPoint = "readlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial nint Readlink(string path, byte* buffer, nuint size);

@@ -6,21 +6,11 @@ namespace UserModeOS.Conformance.SyscallTests;
 public sealed class FileStatTests(string compiler)
 {
     [Test]
-    public void StatAccessAttributes() => SyscallPrograms.AssertSameAsNative(Source, compiler);
+    public void StatAccessAttributes() => SyscallPrograms.AssertSameAsNative(SyscallPrograms.StatxStruct + Source, compiler);
 
     private const string Source = """
         #include <sys/sysmacros.h>
 
-        /* struct statx (linux/stat.h), spelt out: musl's headers may lack it. */
-        struct xts { long long tv_sec; unsigned tv_nsec; int reserved; };
-        struct sx {
-            unsigned stx_mask, stx_blksize; unsigned long long stx_attributes;
-            unsigned stx_nlink, stx_uid, stx_gid; unsigned short stx_mode, spare0;
-            unsigned long long stx_ino, stx_size, stx_blocks, stx_attributes_mask;
-            struct xts stx_atime, stx_btime, stx_ctime, stx_mtime;
-            unsigned stx_rdev_major, stx_rdev_minor, stx_dev_major, stx_dev_minor;
-            unsigned long long spare[14];
-        };
         #define X_TYPE 0x1u
         #define X_BASIC 0x7ffu
 

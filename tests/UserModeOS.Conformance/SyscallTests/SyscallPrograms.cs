@@ -67,6 +67,22 @@ internal static class SyscallPrograms
         }
         """;
 
+    /// <summary>struct statx as programs that call statx(2) through syscall() declare it (<c>struct sx</c>).</summary>
+    public const string StatxStruct = """
+        /* struct statx (linux/stat.h), spelt out: musl's headers may lack it. */
+        struct xts { long long tv_sec; unsigned tv_nsec; int reserved; };
+        struct sx {
+            unsigned stx_mask, stx_blksize; unsigned long long stx_attributes;
+            unsigned stx_nlink, stx_uid, stx_gid; unsigned short stx_mode, spare0;
+            unsigned long long stx_ino, stx_size, stx_blocks, stx_attributes_mask;
+            struct xts stx_atime, stx_btime, stx_ctime, stx_mtime;
+            unsigned stx_rdev_major, stx_rdev_minor, stx_dev_major, stx_dev_minor;
+            unsigned long long stx_mnt_id;
+            unsigned long long spare[13];
+        };
+
+        """;
+
     /// <summary>Builds <paramref name="source"/> (after the prelude) and asserts umos behaves as the host kernel.</summary>
     public static RunResult AssertSameAsNative(string source, string compiler) =>
         Compare.AssertSameAsNative([CProgram.Compile(Prelude + "\n" + source, compiler)], compareStderr: true);
