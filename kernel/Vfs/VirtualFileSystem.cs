@@ -55,23 +55,39 @@ public sealed class VirtualFileSystem
     }
 
     /// <summary>may_create(): write and search permission on the directory a name is added to.</summary>
+    /// <remarks>Root may always (CAP_DAC_OVERRIDE), so it is spared the directory's stat.</remarks>
     private Errno MayCreate(Task? caller, in WalkResult r, out StatInfo directory)
     {
+        directory = default;
+        var cred = CredOf(caller);
+        if (cred.IsFsPrivileged)
+        {
+            return Errno.None;
+        }
+
         var e = ParentStat(caller, r, out directory);
-        return e != Errno.None ? e : Permission.MayCreate(CredOf(caller), directory);
+        return e != Errno.None ? e : Permission.MayCreate(cred, directory);
     }
 
-    /// <summary>may_delete(): write and search permission on the directory, and the sticky bit's rule.</summary>
+    /// <summary>may_delete(): write and search permission on the directory, and the sticky bit's rule (root passes both).</summary>
     private Errno MayDelete(Task? caller, in WalkResult r)
     {
+        var cred = CredOf(caller);
+        if (cred.IsFsPrivileged)
+        {
+            return Errno.None;
+        }
+
         var e = ParentStat(caller, r, out var directory);
-        return e != Errno.None ? e : Permission.MayDelete(CredOf(caller), directory, r.Stat);
+        return e != Errno.None ? e : Permission.MayDelete(cred, directory, r.Stat);
     }
 
     /// <summary>
     /// inode_init_owner(): a new file belongs to the creator's filesystem uid, and to the
     /// directory's group when the directory is set-group-ID, else to the creator's filesystem
-    /// gid. Filesystems create as root, so only other owners cost a chown.
+    /// gid. Filesystems create as root and inherit a set-group-ID directory's group themselves
+    /// (as Linux's do), so only other creators cost a chown; their <paramref name="directory"/>
+    /// is the one <see cref="MayCreate"/> read.
     /// </summary>
     private static void InitOwner(Task? caller, in WalkResult r, in StatInfo directory)
     {
