@@ -87,6 +87,11 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
                 node = node with { Uid = group.Cred.Euid, Gid = group.Cred.Egid };
             }
 
+            if (e == Errno.None && node.Jump is not null && !MayTrace(caller, group))
+            {
+                node = node with { Denied = Errno.EACCES };
+            }
+
             return e;
         }
 
@@ -116,6 +121,25 @@ public sealed partial class Procfs(UserModeOS.Kernel.Kernel kernel) : SyntheticF
         return Lookup(first) ? Errno.ENOTDIR : Errno.ENOENT;
 
         static bool Lookup(string name) => Array.IndexOf(SystemFiles, name) >= 0;
+    }
+
+    /// <summary>
+    /// ptrace_may_access() with the filesystem ids, which guards /proc/[pid]'s exe, cwd, root and
+    /// fd links (ptrace(2), "Ptrace access mode checking"): the same process, or one whose every
+    /// uid and gid are the caller's and which is dumpable, or a caller with CAP_SYS_PTRACE.
+    /// </summary>
+    private static bool MayTrace(Task? caller, ThreadGroup target)
+    {
+        if (caller is null || caller.Group == target || caller.Cred.IsPrivileged)
+        {
+            return true;
+        }
+
+        var me = caller.Cred;
+        var them = target.Cred;
+        var sameIds = me.Fsuid == them.Uid && me.Fsuid == them.Euid && me.Fsuid == them.Suid &&
+            me.Fsgid == them.Gid && me.Fsgid == them.Egid && me.Fsgid == them.Sgid;
+        return sameIds && target.Dumpable;
     }
 
     /// <summary>proc_fd_permission(): a process may always look into its own fd directories.</summary>

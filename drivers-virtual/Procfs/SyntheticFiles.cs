@@ -168,6 +168,9 @@ public abstract class SyntheticFileSystem : IFileSystem
 
         public uint Uid { get; init; }
         public uint Gid { get; init; }
+
+        /// <summary>Why reading or following this link is refused (EACCES where Linux's ptrace check fails), or None.</summary>
+        public Errno Denied { get; init; }
         public long Size { get; init; }
 
         public static Node Dir(Func<IEnumerable<string>> list, uint permissions = 0x16D) =>
@@ -262,6 +265,11 @@ public abstract class SyntheticFileSystem : IFileSystem
             return Errno.EINVAL;
         }
 
+        if (node.Denied != Errno.None)
+        {
+            return node.Denied;
+        }
+
         target = node.Target!();
         return Errno.None;
     }
@@ -276,7 +284,7 @@ public abstract class SyntheticFileSystem : IFileSystem
             return errno != Errno.None;
         }
 
-        (jumpTo, file, errno) = node.Jump();
+        (jumpTo, file, errno) = node.Denied != Errno.None ? (null, null, node.Denied) : node.Jump();
         return true;
     }
 

@@ -45,6 +45,11 @@ public sealed class PermissionTests(string compiler)
           st("self", "/proc/self"); st("self dir", "/proc/self/"); st("self/status", "/proc/self/status"); st("self/environ", "/proc/self/environ"); st("self/fd", "/proc/self/fd");
           st("parent dir", P("/proc/%s")); st("parent environ", P("/proc/%s/environ")); st("parent fd", P("/proc/%s/fd"));
           op("self/environ", "/proc/self/environ"); op("self/fd", "/proc/self/fd"); op("self/fd/1", "/proc/self/fd/1"); op("parent environ", P("/proc/%s/environ")); op("parent fd", P("/proc/%s/fd")); op("parent status", P("/proc/%s/status"));
+          char l[256]; ssize_t n;
+          n = readlink("/proc/self/exe", l, sizeof l); printf("readlink self/exe: %s\n", n > 0 ? "ok" : strerror(errno));
+          n = readlink(P("/proc/%s/exe"), l, sizeof l); printf("readlink parent exe: %s\n", n > 0 ? "ok" : strerror(errno));
+          n = readlink(P("/proc/%s/fd/1"), l, sizeof l); printf("readlink parent fd/1: %s\n", n > 0 ? "ok" : strerror(errno));
+          struct stat cs; printf("stat parent cwd/.: %s\n", stat(P("/proc/%s/cwd/."), &cs) == 0 ? "ok" : strerror(errno));
         }
         int main(){
           snprintf(pp, sizeof pp, "%d", getpid());
