@@ -75,9 +75,15 @@ internal static unsafe class Directories
 
     // ---------------------------------------------------------------- working directory
 
-    /// <summary>getcwd(2): the length including the NUL, or ERANGE when it does not fit.</summary>
+    /// <summary>getcwd(2): the length including the NUL, ERANGE when it does not fit.</summary>
     private static long Getcwd(Task t, in SyscallArgs a)
     {
+        // getcwd(2): ENOENT once the working directory has been removed.
+        if (t.Group.Cwd.EndsWith(VirtualFileSystem.DeletedSuffix, StringComparison.Ordinal))
+        {
+            return Errors.Fail(Errno.ENOENT);
+        }
+
         var bytes = Encoding.UTF8.GetBytes((t.Group.Fs.UnreachableCwd is { } away ? "(unreachable)" + away : t.Group.Cwd) + "\0");
         if (a.A1 < (ulong)bytes.Length)
         {

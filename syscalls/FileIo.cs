@@ -5,7 +5,7 @@ using UserModeOS.Kernel.Vfs;
 
 namespace UserModeOS.Syscalls;
 
-/// <summary>read(2), write(2), readv/writev(2), pread64/pwrite64(2), lseek(2).</summary>
+/// <summary>read(2), write(2), readv/writev(2), pread64/pwrite64(2), preadv/pwritev(2), lseek(2).</summary>
 internal static unsafe class FileIo
 {
     /// <summary>Linux caps a single read or write at 0x7ffff000 bytes (read(2) NOTES).</summary>
@@ -21,6 +21,8 @@ internal static unsafe class FileIo
         t.Add(Nr.Pwrite64, &Pwrite64, Arg.Fd, Arg.Buf, Arg.Int, Arg.Int);
         t.Add(Nr.Readv, &Readv, Arg.Fd, Arg.Ptr, Arg.Int);
         t.Add(Nr.Writev, &Writev, Arg.Fd, Arg.Ptr, Arg.Int);
+        t.Add(Nr.Preadv, &Preadv, Arg.Fd, Arg.Ptr, Arg.Int, Arg.Int, Arg.Int);
+        t.Add(Nr.Pwritev, &Pwritev, Arg.Fd, Arg.Ptr, Arg.Int, Arg.Int, Arg.Int);
         t.Add(Nr.Lseek, &Lseek, Arg.Fd, Arg.Int, Arg.Int);
         t.Add(Nr.Sendfile, &Sendfile, Arg.Fd, Arg.Fd, Arg.Ptr, Arg.Int);
         t.Add(Nr.CopyFileRange, &CopyFileRange, Arg.Fd, Arg.Ptr, Arg.Fd, Arg.Ptr, Arg.Int, Arg.Hex);
@@ -195,7 +197,9 @@ internal static unsafe class FileIo
                 }
 
                 done += w;
-                if (w < n || n < span.Length)
+
+                // A stream gave what it had; reading it again would wait (as in ReadInto).
+                if (w < n || n < span.Length || input.IsStream)
                 {
                     break;
                 }
@@ -233,21 +237,20 @@ internal static unsafe class FileIo
         return done;
     }
 
-    private static long Read(Task t, in SyscallArgs a) => ReadInto(t, (int)a.A0, a.A1, (long)a.A2, -1);
+    private static long Read(Task t, in SyscallArgs a) => ReadOrWrite(t, (int)a.A0, a.A1, (long)a.A2, -1, read: true);
 
     private static long Pread64(Task t, in SyscallArgs a) =>
-        (long)a.A3 < 0 ? Errors.EINVAL : ReadInto(t, (int)a.A0, a.A1, (long)a.A2, (long)a.A3);
+        (long)a.A3 < 0 ? Errors.EINVAL : ReadOrWrite(t, (int)a.A0, a.A1, (long)a.A2, (long)a.A3, read: true);
 
-    private static long Write(Task t, in SyscallArgs a) => WriteFrom(t, (int)a.A0, a.A1, (long)a.A2, -1);
+    private static long Write(Task t, in SyscallArgs a) => ReadOrWrite(t, (int)a.A0, a.A1, (long)a.A2, -1, read: false);
 
     private static long Pwrite64(Task t, in SyscallArgs a) =>
-        (long)a.A3 < 0 ? Errors.EINVAL : WriteFrom(t, (int)a.A0, a.A1, (long)a.A2, (long)a.A3);
+        (long)a.A3 < 0 ? Errors.EINVAL : ReadOrWrite(t, (int)a.A0, a.A1, (long)a.A2, (long)a.A3, read: false);
 
-    /// <summary>Reads into guest memory in chunks; <paramref name="offset"/> -1 means the file position.</summary>
-    private static long ReadInto(Task t, int fd, ulong buffer, long count, long offset)
+    /// <summary>read(2), write(2) and their p- forms: one guest buffer; <paramref name="offset"/> -1 means the file position.</summary>
+    private static long ReadOrWrite(Task t, int fd, ulong buffer, long count, long offset, bool read)
     {
-        var file = t.Group.Fds.Get(fd);
-        if (file is null || !file.CanRead)
+        if (OpenFor(t, fd, read) is not { } file)
         {
             return Errors.EBADF;
         }
@@ -257,6 +260,21 @@ internal static unsafe class FileIo
             return Errors.EINVAL;
         }
 
+        var iov = (buffer, count);
+        var one = new ReadOnlySpan<(ulong Base, long Length)>(in iov);
+        return read ? ReadInto(t, file, one, count, offset) : WriteFrom(t, file, one, count, offset);
+    }
+
+    /// <summary>The open file behind <paramref name="fd"/> if its access mode allows reading (or writing) it.</summary>
+    private static OpenFile? OpenFor(Task t, int fd, bool read) =>
+        t.Group.Fds.Get(fd) is { } file && (read ? file.CanRead : file.CanWrite) ? file : null;
+
+    /// <summary>
+    /// Reads up to <paramref name="count"/> bytes into the guest buffers <paramref name="iov"/>,
+    /// in chunks; <paramref name="offset"/> -1 means the file position.
+    /// </summary>
+    private static long ReadInto(Task t, OpenFile file, ReadOnlySpan<(ulong Base, long Length)> iov, long count, long offset)
+    {
         count = Math.Min(count, MaxIo);
 
         // Stores through MAP_SHARED mappings of the file reach it before it is read.
@@ -275,15 +293,17 @@ internal static unsafe class FileIo
                     return done > 0 ? done : n;
                 }
 
-                if (n > 0 && !t.CopyOut(buffer + (ulong)done, span[..(int)n]))
+                if (n > 0 && !CopyGuest(t, iov, done, span[..(int)n], toGuest: true))
                 {
                     return done > 0 ? done : Errors.EFAULT;
                 }
 
                 done += n;
 
-                // A short read (a pipe, a terminal, end of file) ends the call, as on Linux.
-                if (n < want)
+                // A short read (end of file, a terminal line) ends the call, as on Linux; so does
+                // any read of a stream, which would wait for more (pipe_read returns what the pipe
+                // holds, however much was asked for).
+                if (n < want || file.IsStream)
                 {
                     break;
                 }
@@ -302,19 +322,12 @@ internal static unsafe class FileIo
         }
     }
 
-    private static long WriteFrom(Task t, int fd, ulong buffer, long count, long offset)
+    /// <summary>
+    /// Writes <paramref name="count"/> bytes from the guest buffers <paramref name="iov"/>, in
+    /// chunks: a write of up to PIPE_BUF bytes is one chunk, so a pipe takes it whole (pipe(7)).
+    /// </summary>
+    private static long WriteFrom(Task t, OpenFile file, ReadOnlySpan<(ulong Base, long Length)> iov, long count, long offset)
     {
-        var file = t.Group.Fds.Get(fd);
-        if (file is null || !file.CanWrite)
-        {
-            return Errors.EBADF;
-        }
-
-        if (count < 0)
-        {
-            return Errors.EINVAL;
-        }
-
         count = Math.Min(count, MaxIo);
 
         // MAP_SHARED mappings of the file and write(2) stay coherent: mapped stores go first, then the mappings see the new data.
@@ -328,7 +341,7 @@ internal static unsafe class FileIo
             {
                 var want = (int)Math.Min(count - done, chunk.Length);
                 var span = chunk.AsSpan(0, want);
-                if (!t.CopyIn(buffer + (ulong)done, span))
+                if (!CopyGuest(t, iov, done, span, toGuest: false))
                 {
                     return done > 0 ? done : Errors.EFAULT;
                 }
@@ -367,6 +380,38 @@ internal static unsafe class FileIo
         }
     }
 
+    /// <summary>
+    /// Copies <paramref name="data"/> to (or fills it from) the guest buffers
+    /// <paramref name="iov"/>, taken as one, from <paramref name="at"/> bytes in; false on a fault.
+    /// </summary>
+    private static bool CopyGuest(Task t, ReadOnlySpan<(ulong Base, long Length)> iov, long at, Span<byte> data, bool toGuest)
+    {
+        foreach (var (address, length) in iov)
+        {
+            if (data.IsEmpty)
+            {
+                break;
+            }
+
+            if (at >= length)
+            {
+                at -= length;
+                continue;
+            }
+
+            var part = data[..(int)Math.Min(length - at, data.Length)];
+            if (!(toGuest ? t.CopyOut(address + (ulong)at, part) : t.CopyIn(address + (ulong)at, part)))
+            {
+                return false;
+            }
+
+            data = data[part.Length..];
+            at = 0;
+        }
+
+        return true;
+    }
+
     private const int IovMax = 1024;
 
     /// <summary>Reads the iovec array; null when it is unreadable.</summary>
@@ -387,20 +432,31 @@ internal static unsafe class FileIo
         return iov;
     }
 
-    private static long Readv(Task t, in SyscallArgs a) => Vectored(t, (int)a.A0, a.A1, (int)a.A2, read: true);
+    private static long Readv(Task t, in SyscallArgs a) => Vectored(t, (int)a.A0, a.A1, (int)a.A2, -1, read: true);
 
-    private static long Writev(Task t, in SyscallArgs a) => Vectored(t, (int)a.A0, a.A1, (int)a.A2, read: false);
+    private static long Writev(Task t, in SyscallArgs a) => Vectored(t, (int)a.A0, a.A1, (int)a.A2, -1, read: false);
 
-    private static long Vectored(Task t, int fd, ulong iovAddress, int count, bool read)
+    /// <summary>preadv(2): on x86-64 pos_l is the whole offset (pos_from_hilo shifts pos_h out).</summary>
+    private static long Preadv(Task t, in SyscallArgs a) =>
+        (long)a.A3 < 0 ? Errors.EINVAL : Vectored(t, (int)a.A0, a.A1, (int)a.A2, (long)a.A3, read: true);
+
+    private static long Pwritev(Task t, in SyscallArgs a) =>
+        (long)a.A3 < 0 ? Errors.EINVAL : Vectored(t, (int)a.A0, a.A1, (int)a.A2, (long)a.A3, read: false);
+
+    /// <summary>
+    /// readv(2) and writev(2): one transfer over all the buffers, as Linux's iov_iter, so that a
+    /// stream is read once and a writev of up to PIPE_BUF bytes in all is atomic on a pipe.
+    /// </summary>
+    private static long Vectored(Task t, int fd, ulong iovAddress, int count, long offset, bool read)
     {
+        if (OpenFor(t, fd, read) is not { } file)
+        {
+            return Errors.EBADF;
+        }
+
         if (count < 0 || count > IovMax)
         {
             return Errors.EINVAL;
-        }
-
-        if (t.Group.Fds.Get(fd) is null)
-        {
-            return Errors.EBADF;
         }
 
         var iov = ReadIovecs(t, iovAddress, count);
@@ -409,33 +465,25 @@ internal static unsafe class FileIo
             return Errors.EFAULT;
         }
 
+        // import_iovec: a negative length is EINVAL; the total is cut to MAX_RW_COUNT.
         long total = 0;
-        foreach (var (b, len) in iov)
+        foreach (var (_, len) in iov)
         {
             if (len < 0)
             {
                 return Errors.EINVAL;
             }
 
-            if (len == 0)
-            {
-                continue;
-            }
-
-            var n = read ? ReadInto(t, fd, b, len, -1) : WriteFrom(t, fd, b, len, -1);
-            if (n < 0)
-            {
-                return total > 0 ? total : n;
-            }
-
-            total += n;
-            if (n < len)
-            {
-                break;
-            }
+            total += Math.Min(len, MaxIo - total);
         }
 
-        return total;
+        // vfs_readv and vfs_writev stop at an empty total: no call reaches the file.
+        if (total == 0)
+        {
+            return 0;
+        }
+
+        return read ? ReadInto(t, file, iov, total, offset) : WriteFrom(t, file, iov, total, offset);
     }
 
     private static long Lseek(Task t, in SyscallArgs a)

@@ -68,13 +68,21 @@ internal static unsafe class FileStat
         return CopyOutStatFs(t, e, info, a.A1);
     }
 
-    /// <summary>fstatfs(2): the filesystem of the path the fd was opened by; pipes live on pipefs.</summary>
+    /// <summary>
+    /// fstatfs(2): the filesystem holding the inode the fd is open on, or else of the path it was
+    /// opened by; pipes live on pipefs. O_PATH fds are allowed (fdget_raw()).
+    /// </summary>
     private static long Fstatfs(Task t, in SyscallArgs a)
     {
         var file = t.Group.Fds.Get((int)a.A0);
         if (file is null)
         {
             return Errors.EBADF;
+        }
+
+        if (VirtualFileSystem.StatFs(file, out var own) is { } result)
+        {
+            return CopyOutStatFs(t, result, own, a.A1);
         }
 
         if (!file.Path.StartsWith('/'))
@@ -122,12 +130,14 @@ internal static unsafe class FileStat
     }
 
     /// <summary>
-    /// The guest path a (dirfd, path, flags) triple names for calls that change a file by
-    /// path; an fd stands for the path it was opened by (the host port changes files by path).
+    /// What a (dirfd, path, flags) triple names for calls that check or change a file: the guest
+    /// path to walk, or, for an empty (or NULL) path with AT_EMPTY_PATH, the open file dirfd
+    /// itself as <paramref name="file"/>, with the path it was opened by for calls that go by path.
     /// </summary>
-    private static Errno PathAt(Task t, int dirfd, ulong pathAddress, int flags, out string resolved, out bool follow)
+    private static Errno PathAt(Task t, int dirfd, ulong pathAddress, int flags, out string resolved, out bool follow, out OpenFile? file)
     {
         resolved = "";
+        file = null;
         follow = (flags & FileOpen.AtSymlinkNoFollow) == 0;
         var path = "";
         var e = pathAddress == 0 && (flags & FileOpen.AtEmptyPath) != 0 ? Errno.None : FileOpen.ReadPath(t, pathAddress, out path);
@@ -145,24 +155,24 @@ internal static unsafe class FileStat
                 return Errno.None;
             }
 
-            return FdPath(t, dirfd, allowPathFd: true, out resolved);
+            file = t.Group.Fds.Get(dirfd);
+            if (file is null)
+            {
+                return Errno.EBADF;
+            }
+
+            resolved = FileOpen.PathOf(file);
+            return Errno.None;
         }
 
         return FileOpen.Resolve(t, dirfd, path, out resolved);
     }
 
-    /// <summary>The path an fd was opened by; EBADF for a closed fd (or an O_PATH one where that is not allowed).</summary>
-    private static Errno FdPath(Task t, int fd, bool allowPathFd, out string path)
+    /// <summary>The open file an fd names for fchmod(2), fchown(2) and futimens(3): null (EBADF) for a closed or O_PATH fd, which fdget() refuses.</summary>
+    private static OpenFile? FdFile(Task t, int fd)
     {
-        path = "";
         var file = t.Group.Fds.Get(fd);
-        if (file is null || (!allowPathFd && (file.Flags & OpenFlags.Path) != 0))
-        {
-            return Errno.EBADF;
-        }
-
-        path = FileOpen.PathOf(file);
-        return Errno.None;
+        return file is null || (file.Flags & OpenFlags.Path) != 0 ? null : file;
     }
 
     // ---------------------------------------------------------------- stat
@@ -310,7 +320,7 @@ internal static unsafe class FileStat
             return Errors.EINVAL;
         }
 
-        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
+        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow, out _);
         if (e != Errno.None)
         {
             return Errors.Fail(e);
@@ -332,16 +342,21 @@ internal static unsafe class FileStat
 
     private static long Fchmodat(Task t, in SyscallArgs a) => DoChmod(t, (int)a.A0, a.A1, (uint)a.A2, 0);
 
-    /// <summary>fchmod(2) changes the file by the path it was opened by (see <see cref="PathAt"/>).</summary>
+    /// <summary>
+    /// fchmod(2) changes the inode the fd is open on, whatever its names are now, or else (a file
+    /// that cannot reach its inode itself) by the path it was opened by.
+    /// </summary>
     private static long Fchmod(Task t, in SyscallArgs a)
     {
-        var e = FdPath(t, (int)a.A0, allowPathFd: false, out var path);
-        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chmod(t, path, (uint)a.A1 & 0xFFF, follow: true));
+        var file = FdFile(t, (int)a.A0);
+        var mode = (uint)a.A1 & 0xFFF;
+        return file is null ? Errors.EBADF : Result(t.Kernel.Vfs.Chmod(t, file, mode) ?? t.Kernel.Vfs.Chmod(t, FileOpen.PathOf(file), mode, follow: true));
     }
 
+    /// <summary>chmod(2), fchmodat(2): the syscall has no flags, so an empty path is ENOENT.</summary>
     private static long DoChmod(Task t, int dirfd, ulong pathAddress, uint mode, int flags)
     {
-        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
+        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow, out _);
         return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chmod(t, path, mode & 0xFFF, follow));
     }
 
@@ -354,9 +369,13 @@ internal static unsafe class FileStat
 
     private static long Fchown(Task t, in SyscallArgs a)
     {
-        var e = FdPath(t, (int)a.A0, allowPathFd: false, out var path);
-        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chown(t, path, (int)a.A1, (int)a.A2, follow: true));
+        var file = FdFile(t, (int)a.A0);
+        return file is null ? Errors.EBADF : ChownFile(t, file, (int)a.A1, (int)a.A2);
     }
+
+    /// <summary>fchown(2) and fchownat(2) with AT_EMPTY_PATH: as <see cref="Fchmod"/>.</summary>
+    private static long ChownFile(Task t, OpenFile file, int uid, int gid) =>
+        Result(t.Kernel.Vfs.Chown(t, file, uid, gid) ?? t.Kernel.Vfs.Chown(t, FileOpen.PathOf(file), uid, gid, follow: true));
 
     private static long DoChown(Task t, int dirfd, ulong pathAddress, int uid, int gid, int flags)
     {
@@ -365,8 +384,8 @@ internal static unsafe class FileStat
             return Errors.EINVAL;
         }
 
-        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow);
-        return e != Errno.None ? Errors.Fail(e) : Result(t.Kernel.Vfs.Chown(t, path, uid, gid, follow));
+        var e = PathAt(t, dirfd, pathAddress, flags, out var path, out var follow, out var file);
+        return e != Errno.None ? Errors.Fail(e) : file is not null ? ChownFile(t, file, uid, gid) : Result(t.Kernel.Vfs.Chown(t, path, uid, gid, follow));
     }
 
     private static long Result(Errno e) => e == Errno.None ? 0 : Errors.Fail(e);
@@ -410,8 +429,10 @@ internal static unsafe class FileStat
     // ---------------------------------------------------------------- utimensat
 
     /// <summary>
-    /// utimensat(2); a NULL path means dirfd itself (futimens), changed by the path it was
-    /// opened by. NULL times set both to now.
+    /// utimensat(2); a NULL path means dirfd itself (futimens(3)), which must be open for more
+    /// than O_PATH and take no flags (do_utimes_fd()), as does an empty path with AT_EMPTY_PATH;
+    /// either changes the inode the file is open on, as <see cref="Fchmod"/>. NULL times set
+    /// both to now.
     /// </summary>
     private static long Utimensat(Task t, in SyscallArgs a)
     {
@@ -444,33 +465,33 @@ internal static unsafe class FileStat
             }
         }
 
-        string path;
-        bool follow;
+        var path = "";
+        var follow = true;
+        OpenFile? file;
         if (a.A1 == 0)
         {
-            if (dirfd == FileOpen.AtFdCwd || (flags & FileOpen.AtSymlinkNoFollow) != 0)
+            if (dirfd == FileOpen.AtFdCwd || flags != 0)
             {
                 return dirfd == FileOpen.AtFdCwd ? Errors.EFAULT : Errors.EINVAL;
             }
 
-            var e = FdPath(t, dirfd, allowPathFd: true, out path);
-            if (e != Errno.None)
+            file = FdFile(t, dirfd);
+            if (file is null)
             {
-                return Errors.Fail(e);
+                return Errors.EBADF;
             }
-
-            follow = true;
         }
         else
         {
-            var e = PathAt(t, dirfd, a.A1, flags, out path, out follow);
+            var e = PathAt(t, dirfd, a.A1, flags, out path, out follow, out file);
             if (e != Errno.None)
             {
                 return Errors.Fail(e);
             }
         }
 
-        return Result(t.Kernel.Vfs.Utimens(t, path, access, modify, follow));
+        return Result(file is null ? t.Kernel.Vfs.Utimens(t, path, access, modify, follow)
+            : t.Kernel.Vfs.Utimens(t, file, access, modify) ?? t.Kernel.Vfs.Utimens(t, FileOpen.PathOf(file), access, modify, follow: true));
     }
 
     private static bool ValidTime((long Seconds, long Nanos) time) =>

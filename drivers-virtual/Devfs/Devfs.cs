@@ -9,7 +9,8 @@ namespace UserModeOS.Drivers.Devfs;
 /// devfs: a devtmpfs-like tmpfs (writable, as Linux's /dev is) populated with the memory
 /// devices (null, zero, full, random, urandom), tty and console, the stdin/stdout/stderr/fd
 /// links into /proc/self/fd, and the shm and pts directories. Device nodes open through
-/// <see cref="OpenDevice"/> by major and minor, wherever they are created (mknod works too).
+/// <see cref="OpenDevice"/> (the VFS's device drivers) by major and minor, on any filesystem
+/// not mounted nodev (mknod works too).
 /// </summary>
 public static class Devfs
 {
@@ -24,7 +25,7 @@ public static class Devfs
     /// <summary>A fresh /dev.</summary>
     public static Tmpfs.Tmpfs Create()
     {
-        var fs = new Tmpfs.Tmpfs(sizeLimit: 64L << 20, rootMode: 0x1ED, type: "devtmpfs", devices: OpenDevice);
+        var fs = new Tmpfs.Tmpfs(sizeLimit: 64L << 20, rootMode: 0x1ED, type: "devtmpfs");
         void Char(string name, uint major, uint minor, uint perm) =>
             fs.MakeNode("/" + name, InodeMode.Char | perm, MakeDevice(major, minor));
         Char("null", MemMajor, Null, 0x1B6);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using UserModeOS.Kernel;
 using UserModeOS.Kernel.Vfs;
 
@@ -29,6 +30,12 @@ public sealed class OverlayFileSystem : IFileSystem
     private const int RenameNoReplace = 1, RenameExchange = 2, RenameWhiteout = 4;
 
     private readonly object _sync = new();
+
+    /// <summary>
+    /// The files opened on the lower layer itself (not directories, which <see cref="OverlayDirectory"/>
+    /// wraps), each mapped to that layer: what changes them must copy them up first, by path.
+    /// </summary>
+    private readonly ConditionalWeakTable<OpenFile, IFileSystem> _lowerFiles = new();
 
     public OverlayFileSystem(IFileSystem lower, IFileSystem upper)
     {
@@ -503,6 +510,11 @@ public sealed class OverlayFileSystem : IFileSystem
         e = layer!.Open(path, flags, mode, caller, out var inner);
         if (e != Errno.None || !directory)
         {
+            if (e == Errno.None && layer == Lower)
+            {
+                _lowerFiles.AddOrUpdate(inner!, Lower);
+            }
+
             file = inner;
             return e;
         }
@@ -956,6 +968,22 @@ public sealed class OverlayFileSystem : IFileSystem
             return e != Errno.None ? e : Upper.Utimens(path, access, modify);
         }
     }
+
+    // fchmod(2), fchown(2), futimens(3): a file open on the upper layer changes its inode
+    // itself; one still open on the lower layer goes by its path (null), which copies it up.
+    // That open file itself stays on the lower inode (fstat(2) through it does not see the change).
+
+    public Errno? Chmod(OpenFile file, uint mode) => IsLower(file) ? null : file.Chmod(mode);
+
+    public Errno? Chown(OpenFile file, int uid, int gid) => IsLower(file) ? null : file.Chown(uid, gid);
+
+    public Errno? Utimens(OpenFile file, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) =>
+        IsLower(file) ? null : file.Utimens(access, modify);
+
+    private bool IsLower(OpenFile file) => _lowerFiles.TryGetValue(file, out _);
+
+    /// <summary>fstatfs(2): the overlay's, whichever layer the file is open on.</summary>
+    public Errno? StatFs(OpenFile file, out StatFsInfo info) => StatFs("/", out info);
 
     public Errno Truncate(string path, long length)
     {

@@ -436,12 +436,9 @@ public sealed partial class Procfs
         sb.Append(flags).Append(" \n");
     }
 
-    private static string Options(Mount m) => m.FileSystem.Type switch
-    {
-        "proc" or "sysfs" => (m.ReadOnly ? "ro" : "rw") + ",nosuid,nodev,noexec,relatime",
-        "tmpfs" or "devtmpfs" => (m.ReadOnly ? "ro" : "rw") + ",nosuid,nodev",
-        _ => (m.ReadOnly ? "ro" : "rw") + ",relatime",
-    };
+    private static string Options(Mount m) =>
+        (m.ReadOnly ? "ro" : "rw") + (m.NoSuid ? ",nosuid" : "") + (m.NoDev ? ",nodev" : "") + (m.NoExec ? ",noexec" : "") +
+        (m.FileSystem.Type is "tmpfs" or "devtmpfs" ? "" : ",relatime");
 
     /// <summary>Spaces, tabs, newlines and backslashes are octal escapes in mount tables.</summary>
     private static string Escape(string s) => s.Replace("\\", "\\134", StringComparison.Ordinal).Replace(" ", "\\040", StringComparison.Ordinal)

@@ -3,9 +3,6 @@ using UserModeOS.Kernel.Vfs;
 
 namespace UserModeOS.Drivers.Tmpfs;
 
-/// <summary>Opens a device node (char or block, by major and minor) for a caller; null when no driver has it (ENXIO).</summary>
-public delegate Errno DeviceOpener(uint major, uint minor, int flags, Task? caller, Func<StatInfo> stat, out OpenFile? file);
-
 /// <summary>
 /// tmpfs: a filesystem entirely in memory, with Linux metadata, hard links, rename with
 /// RENAME_NOREPLACE/RENAME_EXCHANGE, device nodes and a size limit (ENOSPC past it). One
@@ -22,15 +19,13 @@ public class Tmpfs : IFileSystem
 
     private readonly Lock _lock = new();
     private readonly TmpDirectory _root;
-    private readonly DeviceOpener? _devices;
     private ulong _lastIno = 1;
     private long _usedPages;
 
     /// <param name="sizeLimit">The most bytes file data may take (rounded to pages); 0 = half the host's memory, as Linux's default.</param>
-    public Tmpfs(long sizeLimit = 0, uint rootMode = 0x3FF, string type = "tmpfs", DeviceOpener? devices = null)
+    public Tmpfs(long sizeLimit = 0, uint rootMode = 0x3FF, string type = "tmpfs")
     {
         Type = type;
-        _devices = devices;
         SizeLimit = sizeLimit > 0 ? sizeLimit : Math.Max(64L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2);
         Device = (ulong)Interlocked.Increment(ref _lastAnonymousMinor);
         _root = new TmpDirectory(1, InodeMode.Directory | (rootMode & 0xFFF), null);
@@ -553,20 +548,21 @@ public class Tmpfs : IFileSystem
         lock (_lock)
         {
             var e = Find(path, out var inode);
-            if (e != Errno.None)
-            {
-                return e;
-            }
-
-            if (inode is TmpSymlink)
-            {
-                return Errno.EOPNOTSUPP;
-            }
-
-            inode.Mode = (inode.Mode & InodeMode.TypeMask) | (mode & 0xFFF);
-            inode.Touch(modify: false);
-            return Errno.None;
+            return e != Errno.None ? e : Chmod(inode, mode);
         }
+    }
+
+    /// <summary>chmod(2) of the inode itself, whichever path or open file reached it. Called under the lock.</summary>
+    internal static Errno Chmod(TmpInode inode, uint mode)
+    {
+        if (inode is TmpSymlink)
+        {
+            return Errno.EOPNOTSUPP;
+        }
+
+        inode.Mode = (inode.Mode & InodeMode.TypeMask) | (mode & 0xFFF);
+        inode.Touch(modify: false);
+        return Errno.None;
     }
 
     public Errno Chown(string path, int uid, int gid)
@@ -574,30 +570,31 @@ public class Tmpfs : IFileSystem
         lock (_lock)
         {
             var e = Find(path, out var inode);
-            if (e != Errno.None)
-            {
-                return e;
-            }
-
-            if (uid != -1)
-            {
-                inode.Uid = (uint)uid;
-            }
-
-            if (gid != -1)
-            {
-                inode.Gid = (uint)gid;
-            }
-
-            // chown clears set-user-ID (and set-group-ID with group execute) on non-directories.
-            if ((uid != -1 || gid != -1) && inode is not TmpDirectory && inode is not TmpSymlink)
-            {
-                inode.Mode &= (inode.Mode & 0x8) != 0 ? ~0xC00u : ~0x800u;
-            }
-
-            inode.Touch(modify: false);
-            return Errno.None;
+            return e != Errno.None ? e : Chown(inode, uid, gid);
         }
+    }
+
+    /// <summary>lchown(2) of the inode itself. Called under the lock.</summary>
+    internal static Errno Chown(TmpInode inode, int uid, int gid)
+    {
+        if (uid != -1)
+        {
+            inode.Uid = (uint)uid;
+        }
+
+        if (gid != -1)
+        {
+            inode.Gid = (uint)gid;
+        }
+
+        // chown clears set-user-ID (and set-group-ID with group execute) on non-directories.
+        if ((uid != -1 || gid != -1) && inode is not TmpDirectory && inode is not TmpSymlink)
+        {
+            inode.Mode &= (inode.Mode & 0x8) != 0 ? ~0xC00u : ~0x800u;
+        }
+
+        inode.Touch(modify: false);
+        return Errno.None;
     }
 
     public Errno Utimens(string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify)
@@ -605,25 +602,26 @@ public class Tmpfs : IFileSystem
         lock (_lock)
         {
             var e = Find(path, out var inode);
-            if (e != Errno.None)
-            {
-                return e;
-            }
-
-            var now = TmpInode.Now();
-            if (access.Nanos != UtimeOmit)
-            {
-                inode.Access = access.Nanos == UtimeNow ? now : access;
-            }
-
-            if (modify.Nanos != UtimeOmit)
-            {
-                inode.Modify = modify.Nanos == UtimeNow ? now : modify;
-            }
-
-            inode.Change = now;
-            return Errno.None;
+            return e != Errno.None ? e : Utimens(inode, access, modify);
         }
+    }
+
+    /// <summary>utimensat(2) of the inode itself. Called under the lock.</summary>
+    internal static Errno Utimens(TmpInode inode, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify)
+    {
+        var now = TmpInode.Now();
+        if (access.Nanos != UtimeOmit)
+        {
+            inode.Access = access.Nanos == UtimeNow ? now : access;
+        }
+
+        if (modify.Nanos != UtimeOmit)
+        {
+            inode.Modify = modify.Nanos == UtimeNow ? now : modify;
+        }
+
+        inode.Change = now;
+        return Errno.None;
     }
 
     public Errno Truncate(string path, long length)
@@ -768,29 +766,14 @@ public class Tmpfs : IFileSystem
                 return Errno.ENOTDIR;
             }
 
-            if ((flags & OpenFlags.Path) != 0 || inode is not TmpNode node)
+            if ((flags & OpenFlags.Path) != 0 || inode is not TmpNode)
             {
                 file = new TmpfsFile(this, inode, path, flags);
                 return Errno.None;
             }
 
-            if (node.Type is not (InodeMode.Char or InodeMode.Block) || _devices is null)
-            {
-                // open(2): a socket cannot be opened (ENXIO); fifos are opened by the VFS (fifo(7)), not here.
-                return Errno.ENXIO;
-            }
+            // open(2): a socket cannot be opened (ENXIO); fifos and device nodes are opened by the VFS, not here.
+            return Errno.ENXIO;
         }
-
-        var rdev = inode.RDevice;
-        var major = (uint)(((rdev >> 8) & 0xFFF) | ((rdev >> 32) & ~0xFFFUL));
-        var minor = (uint)((rdev & 0xFF) | ((rdev >> 12) & ~0xFFUL));
-        var captured = inode;
-        return _devices(major, minor, flags, caller, () =>
-        {
-            lock (_lock)
-            {
-                return captured.Stat(Device);
-            }
-        }, out file);
     }
 }

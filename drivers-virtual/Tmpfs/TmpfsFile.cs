@@ -69,6 +69,33 @@ internal sealed class TmpfsFile : OpenFile
         }
     }
 
+    public override Errno? Chmod(uint mode)
+    {
+        lock (_fs.SyncRoot)
+        {
+            return Tmpfs.Chmod(_inode, mode);
+        }
+    }
+
+    public override Errno? Chown(int uid, int gid)
+    {
+        lock (_fs.SyncRoot)
+        {
+            return Tmpfs.Chown(_inode, uid, gid);
+        }
+    }
+
+    public override Errno? Utimens((long Seconds, long Nanos) access, (long Seconds, long Nanos) modify)
+    {
+        lock (_fs.SyncRoot)
+        {
+            return Tmpfs.Utimens(_inode, access, modify);
+        }
+    }
+
+    /// <summary>fstatfs(2): tmpfs answers the same for every file.</summary>
+    public override Errno? StatFs(out StatFsInfo info) => _fs.StatFs("/", out info);
+
     public override long Read(Task task, Span<byte> buffer)
     {
         lock (_fs.SyncRoot)

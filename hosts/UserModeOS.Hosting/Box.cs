@@ -201,6 +201,7 @@ public sealed class Box
     {
         vfs.Mounts.Add("/proc", new Procfs(kernel), "proc");
         vfs.Mounts.Add("/dev", Devfs.Create(), "udev");
+        vfs.Devices = Devfs.OpenDevice;
         vfs.Mounts.Add("/dev/shm", new Tmpfs(), "tmpfs");
         vfs.Mounts.Add("/sys", new Sysfs(kernel.BootTime), "sysfs");
         if (!Directory.Exists(Path.Combine(root.HostFolder, "tmp")))

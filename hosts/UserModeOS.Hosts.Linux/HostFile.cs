@@ -78,8 +78,11 @@ public sealed unsafe class HostFile : OpenFile
     /// <summary>How long a blocked read of a terminal or host pipe sleeps between checks for a signal.</summary>
     private const int InterruptCheckMilliseconds = 50;
 
-    /// <summary>Whether the host fd is a regular file or directory (never blocks); found on first read.</summary>
+    /// <summary>Whether the host fd is a regular file or directory (never blocks); found on first use.</summary>
     private int _neverBlocks = -1;
+
+    /// <summary>A host pipe, socket, terminal or other device: whatever a read may wait on.</summary>
+    public override bool IsStream => !NeverBlocks();
 
     public override long Read(Task task, Span<byte> buffer)
     {
@@ -187,6 +190,26 @@ public sealed unsafe class HostFile : OpenFile
     public override long Truncate(long length) => Libc.Ftruncate(_fd, length) == 0 ? 0 : -Libc.Errno;
 
     public override long Sync() => Libc.Fsync(_fd) == 0 ? 0 : -Libc.Errno;
+
+    // The inode's attributes: the host changes or reports the inode behind our fd, whatever its
+    // names are now, never a path. AT_EMPTY_PATH serves O_PATH fds too. The host's stdio (no
+    // filesystem) is the host's own, and left to the path-based calls.
+
+    private bool IsPath => (Flags & OpenFlags.Path) != 0;
+
+    public override Errno? Chmod(uint mode) => FileSystem is null ? null : HostFileSystem.Chmod(_fd, mode, IsPath);
+
+    public override Errno? Chown(int uid, int gid) =>
+        FileSystem is null ? null : HostFileSystem.Check(Libc.Fchownat(_fd, "", uid, gid, Libc.AtEmptyPath));
+
+    public override Errno? Utimens((long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) =>
+        FileSystem is null ? null : HostFileSystem.Check(Libc.Utimensat(_fd, "", access, modify, Libc.AtEmptyPath));
+
+    public override Errno? StatFs(out StatFsInfo info)
+    {
+        info = default;
+        return FileSystem is null ? null : HostFileSystem.StatFs(_fd, out info);
+    }
 
     /// <summary>
     /// Terminal ioctls pass through to the host terminal so programs see its real settings;

@@ -68,7 +68,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
         }
     }
 
-    private static Errno Check(int result) => result == 0 ? Errno.None : (Errno)Libc.Errno;
+    internal static Errno Check(int result) => result == 0 ? Errno.None : (Errno)Libc.Errno;
 
     /// <summary>A filesystem path ("/a/b") as a path relative to the folder fd ("a/b", "." for the root).</summary>
     private static string Relative(string path)
@@ -158,25 +158,32 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
 
         try
         {
-            var buffer = stackalloc byte[StatFsInfo.Size];
-            if (Libc.Fstatfs(fd, buffer) != 0)
-            {
-                return (Errno)Libc.Errno;
-            }
-
-            var b = new ReadOnlySpan<byte>(buffer, StatFsInfo.Size).ToArray();
-            long At(int i) => BitConverter.ToInt64(b, i * 8);
-            info = new StatFsInfo
-            {
-                Type = At(0), BlockSize = At(1), Blocks = At(2), BlocksFree = At(3), BlocksAvailable = At(4),
-                Files = At(5), FilesFree = At(6), FsId = (ulong)At(7), NameMax = At(8), FragmentSize = At(9), Flags = At(10),
-            };
-            return Errno.None;
+            return StatFs(fd, out info);
         }
         finally
         {
             Libc.Close(fd);
         }
+    }
+
+    /// <summary>fstatfs(2) of the filesystem holding the inode behind a host fd (O_PATH ones too).</summary>
+    internal static Errno StatFs(int fd, out StatFsInfo info)
+    {
+        info = default;
+        var buffer = stackalloc byte[StatFsInfo.Size];
+        if (Libc.Fstatfs(fd, buffer) != 0)
+        {
+            return (Errno)Libc.Errno;
+        }
+
+        var b = new ReadOnlySpan<byte>(buffer, StatFsInfo.Size).ToArray();
+        long At(int i) => BitConverter.ToInt64(b, i * 8);
+        info = new StatFsInfo
+        {
+            Type = At(0), BlockSize = At(1), Blocks = At(2), BlocksFree = At(3), BlocksAvailable = At(4),
+            Files = At(5), FilesFree = At(6), FsId = (ulong)At(7), NameMax = At(8), FragmentSize = At(9), Flags = At(10),
+        };
+        return Errno.None;
     }
 
     /// <summary>
@@ -254,7 +261,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
 
         if ((flags & OpenFlags.Path) == 0)
         {
-            var e = RefuseFifo(fd, hostFlags, flags);
+            var e = RefuseSpecial(fd, hostFlags, flags);
             if (e != Errno.None)
             {
                 Libc.Close(fd);
@@ -270,10 +277,12 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
     public Errno OpenTmpFile(string directory, int flags, uint mode, out OpenFile? file) => Open(directory, flags, mode, null, out file);
 
     /// <summary>
-    /// Checks a host fd opened with O_NONBLOCK by <see cref="Open"/>: a fifo is refused (ENXIO,
-    /// what open(2) gives for a socket); anything else loses O_NONBLOCK unless the guest asked for it.
+    /// Checks a host fd opened with O_NONBLOCK by <see cref="Open"/>: a fifo, socket or device
+    /// node is refused (ENXIO, what open(2) gives for a socket) — the VFS opens those itself, so
+    /// one here was swapped in after the walk, and the host's own must never be reached; anything
+    /// else loses O_NONBLOCK unless the guest asked for it.
     /// </summary>
-    private static Errno RefuseFifo(int fd, int hostFlags, int guestFlags)
+    private static Errno RefuseSpecial(int fd, int hostFlags, int guestFlags)
     {
         var buffer = stackalloc byte[StatInfo.StatSize];
         if (Libc.Fstat(fd, buffer) != 0)
@@ -281,7 +290,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
             return (Errno)Libc.Errno;
         }
 
-        if ((HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize)).Mode & InodeMode.TypeMask) == InodeMode.Fifo)
+        if ((HostStat.Parse(new ReadOnlySpan<byte>(buffer, StatInfo.StatSize)).Mode & InodeMode.TypeMask) is not (InodeMode.Regular or InodeMode.Directory))
         {
             return Errno.ENXIO;
         }
@@ -358,7 +367,13 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
             return 0;
         });
 
+    /// <summary>
+    /// mknod(2) on the host. Device nodes other than overlayfs's whiteout (char 0:0) are refused
+    /// (EPERM, as for an unprivileged container): a real one in the host folder would be a door
+    /// to a host device for every host process, though the guest's own opens never use it.
+    /// </summary>
     public Errno MakeNode(string path, uint mode, ulong device) =>
+        (mode & InodeMode.TypeMask) is InodeMode.Block || (mode & InodeMode.TypeMask) is InodeMode.Char && device != 0 ? Errno.EPERM :
         AtParent(path, (dirFd, name) =>
         {
             if (Libc.Mknodat(dirFd, name, mode, device) != 0)
@@ -371,7 +386,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
                 var fd = Libc.OpenAt2(dirFd, name, OpenFlags.Path | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0, Libc.ResolveBeneath | Libc.ResolveNoSymlinks);
                 if (fd >= 0)
                 {
-                    Libc.Fchmodat(Libc.AtFdCwd, $"/proc/self/fd/{fd}", mode & PermissionBits, 0);
+                    Chmod(fd, mode & PermissionBits, pathFd: true);
                     Libc.Close(fd);
                 }
             }
@@ -440,8 +455,8 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
 
     /// <summary>
     /// chmod of exactly the file named, never a symlink's target: the file is opened O_PATH
-    /// without following, and changed through the host's /proc/self/fd link to that inode
-    /// (as glibc's fchmodat(AT_SYMLINK_NOFOLLOW) does); a symlink gives EOPNOTSUPP, as lchmod.
+    /// without following, and changed through that fd (as glibc's fchmodat(AT_SYMLINK_NOFOLLOW)
+    /// does); a symlink gives EOPNOTSUPP, as lchmod.
     /// </summary>
     public Errno Chmod(string path, uint mode)
     {
@@ -465,7 +480,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
                 return Errno.EOPNOTSUPP;
             }
 
-            return Check(Libc.Fchmodat(Libc.AtFdCwd, $"/proc/self/fd/{fd}", mode, 0));
+            return Chmod(fd, mode, pathFd: true);
         }
         finally
         {
@@ -473,15 +488,27 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
         }
     }
 
+    /// <summary>
+    /// chmod of the inode behind a host fd: fchmod(2), or for an O_PATH fd, which fchmod refuses,
+    /// fchmodat2(2) with AT_EMPTY_PATH; a host older than Linux 6.6 has that only through its
+    /// /proc/self/fd link to the inode, an fd of ours, so the wall holds.
+    /// </summary>
+    internal static Errno Chmod(int fd, uint mode, bool pathFd)
+    {
+        if (!pathFd)
+        {
+            return Check(Libc.Fchmod(fd, mode));
+        }
+
+        var e = Check(Libc.Fchmodat2(fd, "", mode, Libc.AtEmptyPath));
+        return e != Errno.ENOSYS ? e : Check(Libc.Fchmodat(Libc.AtFdCwd, $"/proc/self/fd/{fd}", mode, 0));
+    }
+
     public Errno Chown(string path, int uid, int gid) =>
         AtParent(path, (dirFd, name) => Libc.Fchownat(dirFd, name, uid, gid, Libc.AtSymlinkNoFollow));
 
     public Errno Utimens(string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) =>
-        AtParent(path, (dirFd, name) =>
-        {
-            var times = stackalloc long[4] { access.Seconds, access.Nanos, modify.Seconds, modify.Nanos };
-            return Libc.Utimensat(dirFd, name, times, Libc.AtSymlinkNoFollow);
-        });
+        AtParent(path, (dirFd, name) => Libc.Utimensat(dirFd, name, access, modify, Libc.AtSymlinkNoFollow));
 
     /// <summary>truncate(2) needs write permission, as opening for writing does.</summary>
     public Errno Truncate(string path, long length)

@@ -69,7 +69,7 @@ public sealed class FifoTable
             return e;
         }
 
-        file = new FifoFile(this, fifo, inode, path, flags, writerOpensSeen);
+        file = new FifoFile(this, fifo, fs, inode, path, flags, writerOpensSeen);
         return Errno.None;
     }
 
@@ -183,14 +183,16 @@ public sealed class FifoTable
     {
         private readonly FifoTable _table;
         private readonly Fifo _fifo;
+        private readonly IFileSystem _fs;
         private readonly OpenFile _inode;
         private readonly int _writerOpensSeen;
 
-        public FifoFile(FifoTable table, Fifo fifo, OpenFile inode, string path, int flags, int writerOpensSeen)
+        public FifoFile(FifoTable table, Fifo fifo, IFileSystem fs, OpenFile inode, string path, int flags, int writerOpensSeen)
             : base(fifo.Pipe, flags, path)
         {
             _table = table;
             _fifo = fifo;
+            _fs = fs;
             _inode = inode;
             _writerOpensSeen = writerOpensSeen;
         }
@@ -206,6 +208,17 @@ public sealed class FifoTable
         }
 
         public override Errno Stat(out StatInfo stat) => _inode.Stat(out stat);
+
+        // Its attributes are the fifo inode's on its filesystem, not the pipe's; that filesystem
+        // decides how its own file reaches them (overlay copies a lower one up by path).
+
+        public override Errno? Chmod(uint mode) => _fs.Chmod(_inode, mode);
+
+        public override Errno? Chown(int uid, int gid) => _fs.Chown(_inode, uid, gid);
+
+        public override Errno? Utimens((long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) => _fs.Utimens(_inode, access, modify);
+
+        public override Errno? StatFs(out StatFsInfo info) => _fs.StatFs(_inode, out info);
 
         protected override void Close()
         {

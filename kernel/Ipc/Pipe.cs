@@ -43,10 +43,13 @@ public sealed class Pipe
         }
     }
 
-    /// <summary>Who owns the pipe's inode (pipe(2) gives it the creator's filesystem ids, mode 0600).</summary>
-    public uint Uid { get; private init; }
+    /// <summary>Who owns the pipe's inode (pipe(2) gives it the creator's filesystem ids, mode 0600); fchown(2) changes it.</summary>
+    public uint Uid { get; internal set; }
 
-    public uint Gid { get; private init; }
+    public uint Gid { get; internal set; }
+
+    /// <summary>The permission bits of the pipe's inode, which fchmod(2) changes (and a reopen through /proc/self/fd checks).</summary>
+    public uint Permissions { get; internal set; } = 0x180;
 
     /// <summary>The two ends: read (fd[0]) and write (fd[1]).</summary>
     public static (OpenFile Read, OpenFile Write) Create(int statusFlags, Credentials creator)
@@ -295,11 +298,13 @@ public class PipeEnd : OpenFile
 
     public override int Poll() => (CanRead ? _pipe.PollFor(readEnd: true) : 0) | (CanWrite ? _pipe.PollFor(readEnd: false) : 0);
 
+    public override bool IsStream => true;
+
     public override WaitQueue PollQueue => _pipe.Queue;
 
     public override Errno Stat(out StatInfo stat)
     {
-        stat = new StatInfo { Mode = InodeMode.Fifo | 0x180, Links = 1, BlockSize = 4096, Inode = _pipe.Inode, Device = 0xC, Uid = _pipe.Uid, Gid = _pipe.Gid };
+        stat = new StatInfo { Mode = InodeMode.Fifo | _pipe.Permissions, Links = 1, BlockSize = 4096, Inode = _pipe.Inode, Device = 0xC, Uid = _pipe.Uid, Gid = _pipe.Gid };
         return Errno.None;
     }
 
@@ -315,6 +320,25 @@ public class PipeEnd : OpenFile
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b, _pipe.Available);
         return task.CopyOut(argument, b) ? 0 : -(long)Errno.EFAULT;
     }
+
+    // The pipe's inode (pipefs) changes through either end, as Linux's simple_setattr() does;
+    // the VFS has checked permissions.
+
+    public override Errno? Chmod(uint mode)
+    {
+        _pipe.Permissions = mode & 0xFFF;
+        return Errno.None;
+    }
+
+    public override Errno? Chown(int uid, int gid)
+    {
+        _pipe.Uid = uid == -1 ? _pipe.Uid : (uint)uid;
+        _pipe.Gid = gid == -1 ? _pipe.Gid : (uint)gid;
+        return Errno.None;
+    }
+
+    /// <summary>futimens(3): allowed as on Linux, but a pipe here keeps no times (fstat shows none), so nothing changes.</summary>
+    public override Errno? Utimens((long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) => Errno.None;
 
     protected override void Close() => _pipe.Close(CanRead, CanWrite);
 }

@@ -146,7 +146,7 @@ public sealed class Fsnotify
         return result;
     }
 
-    /// <summary>fsetxattr(2), fremovexattr(2): as <see cref="Changed(Errno, in WalkResult, uint)"/>, for an open file.</summary>
+    /// <summary>fchmod(2), fchown(2), futimens(3), fsetxattr(2), fremovexattr(2): as <see cref="Changed(Errno, in WalkResult, uint)"/>, for an open file.</summary>
     public Errno Changed(Errno result, OpenFile file, uint mask)
     {
         if (result == Errno.None && (_events & mask) != 0)

@@ -84,6 +84,23 @@ public interface IFileSystem
     /// </summary>
     Errno Utimens(string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify);
 
+    // fchmod(2), fchown(2), futimens(3) and fstatfs(2) of a file opened on this filesystem: by
+    // default the open file reaches its inode itself (OpenFile.Chmod ...). Null sends the VFS to
+    // the path-based call with the path the file was opened by, as a filesystem whose open files
+    // belong to another (overlay's layers) needs.
+
+    /// <summary>fchmod(2) of <paramref name="file"/>, open on this filesystem.</summary>
+    Errno? Chmod(OpenFile file, uint mode) => file.Chmod(mode);
+
+    /// <summary>fchown(2) of <paramref name="file"/>, open on this filesystem.</summary>
+    Errno? Chown(OpenFile file, int uid, int gid) => file.Chown(uid, gid);
+
+    /// <summary>futimens(3) of <paramref name="file"/>, open on this filesystem.</summary>
+    Errno? Utimens(OpenFile file, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) => file.Utimens(access, modify);
+
+    /// <summary>fstatfs(2) of <paramref name="file"/>, open on this filesystem.</summary>
+    Errno? StatFs(OpenFile file, out StatFsInfo info) => file.StatFs(out info);
+
     /// <summary>truncate(2).</summary>
     Errno Truncate(string path, long length);
 
@@ -120,6 +137,12 @@ public interface IMagicLinks
     /// </summary>
     bool TryMagicLink(string path, Task? caller, out string? jumpTo, out OpenFile? file, out Errno errno);
 }
+
+/// <summary>
+/// Opens a device node (char or block) by major and minor for a caller, with the node's lstat
+/// for fstat; ENXIO when no driver has it.
+/// </summary>
+public delegate Errno DeviceOpener(uint major, uint minor, int flags, Task? caller, Func<StatInfo> stat, out OpenFile? file);
 
 /// <summary>What statfs(2) reports (struct statfs, x86-64).</summary>
 public struct StatFsInfo

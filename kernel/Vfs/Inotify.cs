@@ -147,6 +147,8 @@ public sealed class Inotify : OpenFile
 
     public override WaitQueue PollQueue => QueueChanged;
 
+    public override bool IsStream => true;
+
     /// <summary>FIONREAD: the bytes every queued event takes.</summary>
     public override long Ioctl(Task task, uint request, ulong argument)
     {

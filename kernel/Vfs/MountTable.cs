@@ -28,8 +28,14 @@ public sealed class Mount
 
     public bool ReadOnly { get; }
 
-    /// <summary>Set-user-ID bits are ignored here: the virtual filesystems, mounted nosuid as /proc/mounts shows.</summary>
+    /// <summary>Set-user-ID bits are ignored here (MS_NOSUID): the virtual filesystems.</summary>
     public bool NoSuid => FileSystem.Type is "proc" or "sysfs" or "tmpfs" or "devtmpfs";
+
+    /// <summary>Device nodes cannot be opened here (MS_NODEV, EACCES): the virtual filesystems but devtmpfs.</summary>
+    public bool NoDev => FileSystem.Type is "proc" or "sysfs" or "tmpfs";
+
+    /// <summary>MS_NOEXEC: programs cannot be run from procfs and sysfs.</summary>
+    public bool NoExec => FileSystem.Type is "proc" or "sysfs";
 
     /// <summary>The path within the filesystem of canonical guest path <paramref name="guestPath"/> under this mount.</summary>
     public string Relative(string guestPath) =>

@@ -76,6 +76,13 @@ public abstract class OpenFile
     /// <summary>True for a terminal (what /dev/tty opens to when it is a process's stdin).</summary>
     public virtual bool IsTerminal => false;
 
+    /// <summary>
+    /// True for a stream without a position whose <see cref="Read"/> returns what is there and
+    /// would wait for more (a pipe, a terminal, an inotify fd; Linux's FMODE_STREAM): read(2)
+    /// then asks it once instead of filling a large buffer with several reads.
+    /// </summary>
+    public virtual bool IsStream => false;
+
     /// <summary>Flushes to stable storage.</summary>
     public virtual long Sync() => 0;
 
@@ -97,6 +104,28 @@ public abstract class OpenFile
     {
         names = new List<string>();
         return Errno.EOPNOTSUPP;
+    }
+
+    // The inode's attributes, changed through the description (fchmod(2), fchown(2), futimens(3))
+    // or asked about (fstatfs(2)): the inode it is open on, whatever its names are now. Each
+    // answers null where the description cannot reach its inode itself; the VFS then goes by
+    // the path it was opened by. The VFS has checked permissions; arguments are as the
+    // path-based IFileSystem calls take them.
+
+    /// <summary>fchmod(2): the permission bits of the inode.</summary>
+    public virtual Errno? Chmod(uint mode) => null;
+
+    /// <summary>fchown(2); -1 leaves an id unchanged.</summary>
+    public virtual Errno? Chown(int uid, int gid) => null;
+
+    /// <summary>futimens(3): each time (seconds, nanoseconds) may be UTIME_NOW or UTIME_OMIT.</summary>
+    public virtual Errno? Utimens((long Seconds, long Nanos) access, (long Seconds, long Nanos) modify) => null;
+
+    /// <summary>fstatfs(2): the filesystem holding the inode.</summary>
+    public virtual Errno? StatFs(out StatFsInfo info)
+    {
+        info = default;
+        return null;
     }
 
     /// <summary>Lines /proc/[pid]/fdinfo/N shows after the common ones (Linux's show_fdinfo).</summary>

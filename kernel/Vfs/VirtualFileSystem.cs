@@ -91,12 +91,18 @@ public sealed class VirtualFileSystem
     /// </summary>
     private static void InitOwner(Task? caller, in WalkResult r, in StatInfo directory)
     {
+        if (NewOwner(caller, directory) is (var uid, var gid))
+        {
+            r.FileSystem.Chown(r.Relative, uid, gid);
+        }
+    }
+
+    /// <summary>The owner <see cref="InitOwner"/> gives a file made in <paramref name="directory"/>, or null for root's.</summary>
+    private static (int Uid, int Gid)? NewOwner(Task? caller, in StatInfo directory)
+    {
         var cred = CredOf(caller);
         var gid = (directory.Mode & InodeMode.SetGid) != 0 ? directory.Gid : cred.Fsgid;
-        if (cred.Fsuid != 0 || gid != 0)
-        {
-            r.FileSystem.Chown(r.Relative, (int)cred.Fsuid, (int)gid);
-        }
+        return cred.Fsuid != 0 || gid != 0 ? ((int)cred.Fsuid, (int)gid) : null;
     }
 
     /// <summary>open(2): O_NOFOLLOW and O_CREAT|O_EXCL do not follow a last-component symlink.</summary>
@@ -209,11 +215,44 @@ public sealed class VirtualFileSystem
             }
         }
 
-        // fifo(7): the pipe belongs to the inode, not to the filesystem, so fifos are opened here.
-        e = (flags & OpenFlags.Path) == 0 && (r.Stat.Mode & InodeMode.TypeMask) == InodeMode.Fifo
-            ? Fifos.Open(caller, r.FileSystem, r.Relative, flags, mode, out file)
+        // fifo(7): the pipe belongs to the inode, not to the filesystem, so fifos are opened here;
+        // so are device nodes, which reach our drivers, never a host device.
+        var type = r.Stat.Mode & InodeMode.TypeMask;
+        e = (flags & OpenFlags.Path) != 0 ? r.FileSystem.Open(r.Relative, flags, mode, caller, out file)
+            : type == InodeMode.Fifo ? Fifos.Open(caller, r.FileSystem, r.Relative, flags, mode, out file)
+            : type is InodeMode.Char or InodeMode.Block ? OpenDevice(caller, r, flags, out file)
             : r.FileSystem.Open(r.Relative, flags, mode, caller, out file);
         return Opened(caller, r, scope, file, e, ref shared);
+    }
+
+    /// <summary>The device drivers by major and minor (devfs); without them every device node is ENXIO.</summary>
+    public DeviceOpener? Devices { get; set; }
+
+    /// <summary>
+    /// open(2) of a device node on any filesystem: EACCES on a nodev mount, else the driver the
+    /// node's major and minor name (ENXIO when there is none).
+    /// </summary>
+    private Errno OpenDevice(Task? caller, WalkResult r, int flags, out OpenFile? file)
+    {
+        file = null;
+        if (r.Mount.NoDev)
+        {
+            return Errno.EACCES;
+        }
+
+        if (Devices is null)
+        {
+            return Errno.ENXIO;
+        }
+
+        var rdev = r.Stat.RDevice;
+        var major = (uint)(((rdev >> 8) & 0xFFF) | ((rdev >> 32) & ~0xFFFUL));
+        var minor = (uint)((rdev & 0xFF) | ((rdev >> 12) & ~0xFFUL));
+        return Devices(major, minor, flags, caller, () =>
+        {
+            r.FileSystem.Stat(r.Relative, caller, out var st);
+            return st;
+        }, out file);
     }
 
     /// <summary>Names a newly opened file description after the walk that found it.</summary>
@@ -255,6 +294,12 @@ public sealed class VirtualFileSystem
 
         e = r.FileSystem.OpenTmpFile(r.Relative, flags, mode, out file);
         e = Opened(caller, r, scope, file, e, ref shared);
+        if (e == Errno.None && file is not null && NewOwner(caller, r.Stat) is (var uid, var gid))
+        {
+            // inode_init_owner(), through the file: it has no name to chown by.
+            r.FileSystem.Chown(file, uid, gid);
+        }
+
         if (e == Errno.None && file is not null && file.Stat(out var st) == Errno.None)
         {
             file.Path = Join(file.Path, "#" + st.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture)) + DeletedSuffix;
@@ -450,7 +495,13 @@ public sealed class VirtualFileSystem
         }
 
         e = MayDelete(caller, r);
-        return e != Errno.None ? e : Fsnotify.Removed(r.FileSystem.Unlink(r.Relative, removeDirectory), r);
+        e = e != Errno.None ? e : Fsnotify.Removed(r.FileSystem.Unlink(r.Relative, removeDirectory), r);
+        if (e == Errno.None && caller is not null)
+        {
+            HeldNames.Unlinked(caller.Kernel, r.GlobalPath);
+        }
+
+        return e;
     }
 
     /// <summary>renameat2(2): both names within one mount (EXDEV otherwise).</summary>
@@ -504,7 +555,14 @@ public sealed class VirtualFileSystem
         }
 
         e = MayRename(caller, from, to, flags);
-        return e != Errno.None ? e : Fsnotify.Renamed(from.FileSystem.Rename(from.Relative, to.Relative, flags), from, to, (flags & RenameExchange) != 0);
+        var exchange = (flags & RenameExchange) != 0;
+        e = e != Errno.None ? e : Fsnotify.Renamed(from.FileSystem.Rename(from.Relative, to.Relative, flags), from, to, exchange);
+        if (e == Errno.None && caller is not null)
+        {
+            HeldNames.Renamed(caller.Kernel, from.GlobalPath, to.GlobalPath, exchange && to.Exists);
+        }
+
+        return e;
     }
 
     /// <summary>
@@ -621,9 +679,15 @@ public sealed class VirtualFileSystem
     public Errno Chmod(Task? caller, string path, uint mode, bool follow)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        if (e != Errno.None || r.MagicFile is not null)
+        if (e != Errno.None)
         {
             return e;
+        }
+
+        if (r.MagicFile is { } magic)
+        {
+            // A /proc/[pid]/fd link to a file without a name: its inode, through the file (a socket's stays as it is).
+            return Chmod(caller, magic, mode) ?? Errno.None;
         }
 
         e = Permission.MayChmod(CredOf(caller), r.Stat, ref mode);
@@ -634,9 +698,15 @@ public sealed class VirtualFileSystem
     public Errno Chown(Task? caller, string path, int uid, int gid, bool follow)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        if (e != Errno.None || r.MagicFile is not null)
+        if (e != Errno.None)
         {
             return e;
+        }
+
+        if (r.MagicFile is { } magic)
+        {
+            // As chmod(2) does.
+            return Chown(caller, magic, uid, gid) ?? Errno.None;
         }
 
         e = Permission.MayChown(CredOf(caller), r.Stat, uid, gid);
@@ -647,9 +717,15 @@ public sealed class VirtualFileSystem
     public Errno Utimens(Task? caller, string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify, bool follow)
     {
         var e = WalkToChange(caller, path, follow, out var r);
-        if (e != Errno.None || r.MagicFile is not null)
+        if (e != Errno.None)
         {
             return e;
+        }
+
+        if (r.MagicFile is { } magic)
+        {
+            // As chmod(2) does.
+            return Utimens(caller, magic, access, modify) ?? Errno.None;
         }
 
         if (access.Nanos == UtimeOmit && modify.Nanos == UtimeOmit)
@@ -663,6 +739,61 @@ public sealed class VirtualFileSystem
 
     /// <summary>A utimensat(2) time that is neither UTIME_NOW nor UTIME_OMIT.</summary>
     private static bool IsExplicit(long nanos) => nanos is not (UtimeNow or UtimeOmit);
+
+    // ---------------------------------------------------------------- through an open file
+    // fchmod(2), fchown(2) and futimens(3) change the inode a file is open on, reached through
+    // the file and not by a walk: a rename or unlink since the open changes nothing and, as on
+    // Linux, no search permission is checked, only the permission rules of the path-based calls
+    // on the file's own attributes. Each answers null for a file that cannot reach its inode
+    // itself (a socket, a procfs file, one on overlay's lower layer): the caller then goes by
+    // the path it was opened by. A file opened on no mount (a pipe) changes itself.
+
+    /// <summary>fchmod(2).</summary>
+    public Errno? Chmod(Task? caller, OpenFile file, uint mode)
+    {
+        var e = MayChangeFile(file, out var st);
+        if (e == Errno.None)
+        {
+            e = Permission.MayChmod(CredOf(caller), st, ref mode);
+        }
+
+        return e != Errno.None ? e : ChangedFile(file.Mount is { } mount ? mount.FileSystem.Chmod(file, mode) : file.Chmod(mode), file, InotifyMask.Attrib);
+    }
+
+    /// <summary>fchown(2), and fchownat(2) with AT_EMPTY_PATH.</summary>
+    public Errno? Chown(Task? caller, OpenFile file, int uid, int gid)
+    {
+        var e = MayChangeFile(file, out var st);
+        if (e == Errno.None)
+        {
+            e = Permission.MayChown(CredOf(caller), st, uid, gid);
+        }
+
+        return e != Errno.None ? e : ChangedFile(file.Mount is { } mount ? mount.FileSystem.Chown(file, uid, gid) : file.Chown(uid, gid), file, uid == -1 && gid == -1 ? 0 : InotifyMask.Attrib);
+    }
+
+    /// <summary>futimens(3), and utimensat(2) with AT_EMPTY_PATH.</summary>
+    public Errno? Utimens(Task? caller, OpenFile file, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify)
+    {
+        var e = MayChangeFile(file, out var st);
+        if (e == Errno.None)
+        {
+            e = Permission.MayTouch(CredOf(caller), st, IsExplicit(access.Nanos) || IsExplicit(modify.Nanos));
+        }
+
+        var mask = Fsnotify.TimesChanged(access.Nanos != UtimeOmit, modify.Nanos != UtimeOmit);
+        return e != Errno.None ? e : ChangedFile(file.Mount is { } mount ? mount.FileSystem.Utimens(file, access, modify) : file.Utimens(access, modify), file, mask);
+    }
+
+    /// <summary>An attribute change through <paramref name="file"/> needs its mount, if any, writable (mnt_want_write_file()) and its attributes.</summary>
+    private static Errno MayChangeFile(OpenFile file, out StatInfo st)
+    {
+        st = default;
+        return file.Mount is { ReadOnly: true } ? Errno.EROFS : file.Stat(out st);
+    }
+
+    /// <summary>Reports a change through a file to inotify, passing the result (or null, nothing done) through.</summary>
+    private Errno? ChangedFile(Errno? result, OpenFile file, uint mask) => result is { } e ? Fsnotify.Changed(e, file, mask) : null;
 
     /// <summary>truncate(2).</summary>
     public Errno Truncate(Task? caller, string path, long length)
@@ -697,8 +828,23 @@ public sealed class VirtualFileSystem
             return e;
         }
 
-        e = r.FileSystem.StatFs(r.Relative, out info);
-        if (e == Errno.None && r.Mount.ReadOnly)
+        return WithMountFlags(r.FileSystem.StatFs(r.Relative, out info), r.Mount, ref info);
+    }
+
+    /// <summary>
+    /// fstatfs(2): the filesystem holding the inode <paramref name="file"/> is open on, whatever
+    /// its names are now; null where the file cannot reach it (as <see cref="Chmod(Task?, OpenFile, uint)"/>).
+    /// </summary>
+    public static Errno? StatFs(OpenFile file, out StatFsInfo info)
+    {
+        info = default;
+        return file.Mount is { } mount && mount.FileSystem.StatFs(file, out info) is { } e ? WithMountFlags(e, mount, ref info) : null;
+    }
+
+    /// <summary>statfs(2) shows a read-only mount in f_flags (ST_RDONLY).</summary>
+    private static Errno WithMountFlags(Errno e, Mount mount, ref StatFsInfo info)
+    {
+        if (e == Errno.None && mount.ReadOnly)
         {
             info.Flags |= 1; // ST_RDONLY
         }

@@ -128,6 +128,8 @@ internal sealed class StreamFile : OpenFile
         }
     }
 
+    public override bool IsStream => true;
+
     public override Errno Stat(out StatInfo stat)
     {
         stat = new StatInfo { Mode = InodeMode.Fifo | 0x180, Links = 1, BlockSize = 4096 };

@@ -98,11 +98,24 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "utimensat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Utimensat(int dirfd, string path, long* times, int flags);
 
+    /// <summary>utimensat(2) with the two times as (seconds, nanoseconds), UTIME_NOW and UTIME_OMIT included.</summary>
+    public static int Utimensat(int dirfd, string path, (long Seconds, long Nanos) access, (long Seconds, long Nanos) modify, int flags)
+    {
+        var times = stackalloc long[4] { access.Seconds, access.Nanos, modify.Seconds, modify.Nanos };
+        return Utimensat(dirfd, path, times, flags);
+    }
+
     [LibraryImport(Library, EntryPoint = "truncate64", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Truncate(string path, long length);
 
     public const ulong ResolveNoXdev = 0x01, ResolveNoMagicLinks = 0x02, ResolveNoSymlinks = 0x04, ResolveBeneath = 0x08, ResolveInRoot = 0x10;
-    private const long SysOpenat2 = 437;
+    private const long SysOpenat2 = 437, SysFchmodat2 = 452;
+
+    [LibraryImport(Library, EntryPoint = "syscall", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial long Syscall4(long number, long a0, string a1, long a2, long a3);
+
+    /// <summary>fchmodat2(2) (Linux 6.6, no C library wrapper in ours): fchmodat(2) with flags, AT_EMPTY_PATH among them.</summary>
+    public static int Fchmodat2(int dirfd, string path, uint mode, int flags) => (int)Syscall4(SysFchmodat2, dirfd, path, mode, flags);
 
     [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall4(long number, long a0, byte* a1, OpenHow* a2, long a3);

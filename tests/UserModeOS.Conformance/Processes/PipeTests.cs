@@ -13,6 +13,18 @@ public sealed class PipeTests(string compiler)
     [Test]
     public void PollAndSelect() => ProcessPrograms.AssertSameAsNative(PollSource, compiler);
 
+    /// <summary>
+    /// One read(2) or readv(2) of a stream is one transfer: 1 MiB asked of a pipe or fifo holding
+    /// 64 KiB returns 64 KiB at once; a 200000-byte write arrives whole; PIPE_BUF atomicity of
+    /// writev; /dev/zero fills the buffer; preadv/pwritev on a file.
+    /// </summary>
+    [Test]
+    public void LargeReads() => ProcessPrograms.AssertSameAsNative(LargeReadsSource, compiler);
+
+    /// <summary>Stdin (a host pipe natively) read to EOF with 1 MiB reads: the total, and no read above the pipe's 64 KiB.</summary>
+    [Test]
+    public void LargeStdinReads() => ProcessPrograms.AssertSameAsNative(StdinReadsSource, compiler, stdin: new byte[65536]);
+
     private const string PipesSource = """
         static const char *ename(void) { return errno == EAGAIN ? "EAGAIN" : errno == EPIPE ? "EPIPE" : errno == EBADF ? "EBADF" : errno == EINVAL ? "EINVAL" : strerror(errno); }
 
@@ -141,6 +153,123 @@ public sealed class PipeTests(string compiler)
             errno = 0;
             r = pipe2(p, 0x4);
             SAY("pipe2 bad flags: %ld %s\n", r, ename());
+            return 0;
+        }
+        """;
+
+    private const string LargeReadsSource = """
+        #include <sys/uio.h>
+
+        static char big[1 << 20];
+
+        /* Writes exactly n bytes (the pipe has room) and says what one read of 1 MiB returns. */
+        static void fill_and_read(const char *what, int rd, int wr, long n)
+        {
+            if (write(wr, big, n) != n) DIE("fill %s", what);
+            SAY("%s: read of 1 MiB with %ld buffered: %ld\n", what, n, (long)read(rd, big, sizeof big));
+        }
+
+        int main(void)
+        {
+            alarm(5);  /* a read that waits for more than the pipe holds fails fast instead of hanging */
+            int p[2];
+            MUST(pipe(p));
+            SAY("F_GETPIPE_SZ: %d\n", fcntl(p[0], F_GETPIPE_SZ));
+            fill_and_read("pipe", p[0], p[1], 65536);
+            fill_and_read("pipe", p[0], p[1], 1000);
+
+            /* readv: one transfer over all the buffers, even when the first is filled exactly */
+            MUST(write(p[1], big, 65536));
+            struct iovec iov[2] = { { big, 1000 }, { big + 1000, sizeof big - 1000 } };
+            SAY("readv of 1 MiB with 65536 buffered: %ld\n", (long)readv(p[0], iov, 2));
+            MUST(write(p[1], big, 32768));
+            iov[0].iov_len = 32768;
+            iov[1].iov_len = 32768;
+            SAY("readv of 2 x 32768 with 32768 buffered: %ld\n", (long)readv(p[0], iov, 2));
+
+            /* PIPE_BUF atomicity counts a writev as a whole: 4095 bytes free take no 4096-byte write */
+            MUST(fcntl(p[1], F_SETFL, O_NONBLOCK));
+            MUST(write(p[1], big, 65536 - 4095));
+            errno = 0;
+            long r = write(p[1], big, 4096);
+            SAY("write 4096 with 4095 free: %ld %s\n", r, errno == EAGAIN ? "EAGAIN" : "?");
+            iov[0].iov_len = 2048;
+            iov[1].iov_len = 2048;
+            errno = 0;
+            r = writev(p[1], iov, 2);
+            SAY("writev 2 x 2048 with 4095 free: %ld %s\n", r, errno == EAGAIN ? "EAGAIN" : "?");
+            SAY("write 4095 with 4095 free: %ld\n", (long)write(p[1], big, 4095));
+            SAY("read of 1 MiB from the full pipe: %ld\n", (long)read(p[0], big, sizeof big));
+            close(p[0]);
+            close(p[1]);
+
+            /* a fifo in the working directory */
+            MUST(mkfifo("fifo", 0600));
+            int rd = open("fifo", O_RDONLY | O_NONBLOCK);
+            int wr = open("fifo", O_WRONLY);
+            if (rd < 0 || wr < 0) DIE("open fifo");
+            MUST(fcntl(rd, F_SETFL, 0));
+            fill_and_read("fifo", rd, wr, 65536);
+            close(rd);
+            close(wr);
+            unlink("fifo");
+
+            /* a blocking 200000-byte write from a child arrives whole, read 1 MiB at a time */
+            MUST(pipe(p));
+            pid_t c = fork();
+            if (c == 0) {
+                close(p[0]);
+                _exit(write(p[1], big, 200000) == 200000 ? 0 : 1);
+            }
+            close(p[1]);
+            long got = 0;
+            while ((r = read(p[0], big, sizeof big)) > 0) got += r;
+            int status;
+            MUST(waitpid(c, &status, 0));
+            SAY("200000-byte write read in 1 MiB reads: total %ld, writer status %d\n", got, WEXITSTATUS(status));
+            close(p[0]);
+
+            /* a device that never waits fills the whole buffer */
+            int z = open("/dev/zero", O_RDONLY);
+            SAY("read of 1 MiB from /dev/zero: %ld\n", (long)read(z, big, sizeof big));
+            close(z);
+
+            /* preadv and pwritev: at an offset, the position untouched; ESPIPE on a pipe */
+            int f = open("file", O_RDWR | O_CREAT | O_TRUNC, 0600);
+            if (f < 0) DIE("open file");
+            char a[3] = "abc", b[4] = "defg";
+            struct iovec out[2] = { { a, 3 }, { b, 4 } };
+            SAY("pwritev at 10: %ld\n", (long)pwritev(f, out, 2, 10));
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            out[0].iov_len = 2;
+            out[1].iov_len = 4;
+            r = preadv(f, out, 2, 11);
+            SAY("preadv at 11: %ld \"%.2s\" \"%.4s\", position %ld\n", r, a, b, (long)lseek(f, 0, SEEK_CUR));
+            errno = 0;
+            r = preadv(f, out, 2, -1);
+            SAY("preadv at -1: %ld %s\n", r, errno == EINVAL ? "EINVAL" : "?");
+            close(f);
+            MUST(pipe(p));
+            errno = 0;
+            r = preadv(p[0], out, 2, 0);
+            SAY("preadv of a pipe: %ld %s\n", r, errno == ESPIPE ? "ESPIPE" : "?");
+            return 0;
+        }
+        """;
+
+    private const string StdinReadsSource = """
+        static char big[1 << 20];
+
+        int main(void)
+        {
+            alarm(5);
+            long total = 0, largest = 0, r;
+            while ((r = read(0, big, sizeof big)) > 0) {
+                total += r;
+                if (r > largest) largest = r;
+            }
+            SAY("read to EOF: %ld, total 65536 %d, no read above 65536 %d\n", r, total == 65536, largest <= 65536);
             return 0;
         }
         """;

@@ -178,6 +178,38 @@ public sealed class EscapeTests
         _root.AssertWallHeld(run);
     }
 
+    /// <summary>
+    /// Device nodes in the root folder lead to UserModeOS's own drivers by major and minor, never
+    /// to the host's devices: /dev/mem's numbers give ENXIO, /dev/null's our null. The guest
+    /// cannot make device nodes in the host folder (EPERM), and those it makes in tmpfs cannot be
+    /// opened there (nodev, EACCES).
+    /// </summary>
+    [Test]
+    public void HostDeviceNodesAreNeverOpened()
+    {
+        Assume.That(Environment.UserName == "root", "making device nodes on the host needs root");
+        Directory.CreateDirectory(_root["devs"]);
+        foreach (var (name, type, major, minor) in new[] { ("mem", "c", "1", "1"), ("null", "c", "1", "3"), ("disk", "b", "7", "0") })
+        {
+            var made = Native.Run(["/usr/bin/mknod", _root["devs/" + name], type, major, minor]);
+            Assert.That(made.ExitCode, Is.Zero, made.Describe());
+        }
+
+        var run = _root.Sh("""
+            head -c 1 /devs/mem; echo "mem: $?"
+            head -c 1 /devs/disk; echo "disk: $?"
+            echo hi > /devs/null; echo "null write: $?"; wc -c < /devs/null
+            mknod /devs/new b 7 0; echo "mknod block: $?"
+            mknod /devs/new2 c 1 1; echo "mknod char: $?"
+            mknod /tmp/null c 1 3; echo "mknod in tmpfs: $?"
+            cat /tmp/null; echo "open in tmpfs: $?"
+            """);
+        Assert.That(run.StdoutText, Is.EqualTo("mem: 1\ndisk: 1\nnull write: 0\n0\nmknod block: 1\nmknod char: 1\nmknod in tmpfs: 0\nopen in tmpfs: 1\n"), run.Describe());
+        Assert.That(run.StderrText, Does.Contain("No such device or address").And.Contain("Operation not permitted").And.Contain("Permission denied"));
+        Assert.That(File.Exists(_root["devs/new"]) || File.Exists(_root["devs/new2"]), Is.False);
+        _root.AssertWallHeld(run);
+    }
+
     [Test]
     public void BusyboxCannotWalkOut()
     {

@@ -23,6 +23,7 @@ public sealed class FifoTests(string compiler)
     private const string Source = """
         #include <limits.h>
         #include <poll.h>
+        #include <sys/mman.h>
         #include <sys/select.h>
         #include <sys/wait.h>
 
@@ -47,16 +48,24 @@ public sealed class FifoTests(string compiler)
             SAY("then %ld%s%s (%ld bytes)\n", n, n < 0 ? " " : "", n < 0 ? errname(errno) : "", total);
         }
 
-        static int alarms;
-        static void on_alarm(int sig) { (void)sig; alarms++; }
+        /* SIGALRMs taken, in memory a child shares. */
+        static volatile int *alarms;
+        static void on_alarm(int sig) { (void)sig; (*alarms)++; }
 
-        static void alarm_in_ms(int ms, int flags)
+        /* SIGALRM every 20 ms until alarms_off: one lands while the open waits, however late it starts. */
+        static void alarms_on(int flags)
         {
             struct sigaction sa = { 0 };
             sa.sa_handler = on_alarm;
             sa.sa_flags = flags;
             sigaction(SIGALRM, &sa, NULL);
-            struct itimerval it = { { 0, 0 }, { 0, ms * 1000 } };
+            struct itimerval it = { { 0, 20000 }, { 0, 20000 } };
+            setitimer(ITIMER_REAL, &it, NULL);
+        }
+
+        static void alarms_off(void)
+        {
+            struct itimerval it = { { 0, 0 }, { 0, 0 } };
             setitimer(ITIMER_REAL, &it, NULL);
         }
 
@@ -165,21 +174,24 @@ public sealed class FifoTests(string compiler)
             reap(pid);
 
             /* A signal interrupts a waiting open (EINTR), or restarts it with SA_RESTART. */
-            alarm_in_ms(50, 0);
+            *alarms = 0;
+            alarms_on(0);
             CHECK(open(p, O_RDONLY));
-            SAY("alarms %d\n", alarms);
-            alarms = 0;
+            alarms_off();
+            SAY("alarmed %d\n", *alarms > 0);
+            *alarms = 0;
             pid = fork();
             if (pid == 0) {
-                usleep(300000);
+                /* The writer comes after a few alarms, so that the reader's open is restarted. */
+                while (*alarms < 3) usleep(10000);
                 int ww = open(p, O_WRONLY);
                 dprintf(ww, "after the restart\n");
                 _exit(0);
             }
-            alarm_in_ms(50, SA_RESTART);
+            alarms_on(SA_RESTART);
             r = open(p, O_RDONLY);
-            SAY("restarted open %d alarms %d\n", r >= 0, alarms);
-            alarms = 0;
+            alarms_off();
+            SAY("restarted open %d alarmed %d\n", r >= 0, *alarms >= 3);
             drain(r);
             close(r);
             reap(pid);
@@ -191,6 +203,7 @@ public sealed class FifoTests(string compiler)
         int main(void)
         {
             setvbuf(stdout, NULL, _IONBF, 0);
+            alarms = mmap(NULL, sizeof *alarms, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
             umask(022);
             fifo("fifo");
             char tmp[64];
