@@ -4,11 +4,12 @@ namespace UserModeOS.Conformance.SyscallTests;
 /// fchmod(2), fchown(2), futimens(3) and fstatfs(2) act on the inode a file is open on, not
 /// on the path it was opened by: after a rename (with a new file under the old name), after
 /// an unlink, on an O_TMPFILE file before it has a name (and through its /proc/self/fd link),
-/// and with AT_EMPTY_PATH on an O_PATH fd, which fchmod and futimens refuse. IN_ATTRIB is
-/// reported. As root natively, a child that became uid 1000 meets the ownership rules (EPERM,
-/// EACCES) through fds it inherited from a folder it cannot search, and makes an O_TMPFILE
-/// file that is its own (in a set-group-ID directory, of the directory's group). Run in the
-/// cwd (a host folder under umos) and in a folder under /dev/shm (tmpfs on both sides).
+/// with AT_EMPTY_PATH on an O_PATH fd (which fchmod and futimens refuse), on a renamed fifo,
+/// and on a pipe through either end. IN_ATTRIB is reported. As root natively, a child that
+/// became uid 1000 meets the ownership rules (EPERM, EACCES) through fds it inherited from a
+/// folder it cannot search, and makes an O_TMPFILE file that is its own (in a set-group-ID
+/// directory, of the directory's group). Run in the cwd (a host folder under umos) and in a
+/// folder under /dev/shm (tmpfs on both sides).
 /// </summary>
 [TestFixture("gcc")]
 [TestFixture("musl-gcc")]
@@ -22,10 +23,6 @@ public sealed class FdAttributeTests(string compiler)
         #include <sys/inotify.h>
         #include <sys/vfs.h>
         #include <sys/wait.h>
-
-        #ifndef O_TMPFILE
-        #define O_TMPFILE (020000000 | O_DIRECTORY)
-        #endif
 
         static char dir[256];
 
@@ -94,6 +91,19 @@ public sealed class FdAttributeTests(string compiler)
         }
 
         static const struct timespec when[2] = { { 1000000000, 5 }, { 1200000000, 999999999 } };
+
+        /* fork(), the child having become user and group 1000. */
+        static pid_t fork_as_1000(void)
+        {
+            fflush(stdout);
+            pid_t child = fork();
+            if (child == 0) {
+                setgroups(0, NULL);
+                setgid(1000);
+                setuid(1000);
+            }
+            return child;
+        }
 
         static void renamed_and_unlinked(void)
         {
@@ -219,12 +229,8 @@ public sealed class FdAttributeTests(string compiler)
             CHECK(fstatfs(p[0], &f));
             SAY("pipefs %d\n", f.f_type == 0x50495045);
             if (geteuid() == 0) {
-                fflush(stdout);
-                pid_t child = fork();
+                pid_t child = fork_as_1000();
                 if (child == 0) {
-                    setgroups(0, NULL);
-                    setgid(1000);
-                    setuid(1000);
                     CHECK(fchmod(p[0], 0600));
                     CHECK(futimens(p[0], NULL));
                     CHECK(fchown(p[1], 1000, 1000));
@@ -233,12 +239,8 @@ public sealed class FdAttributeTests(string compiler)
                 }
                 waitpid(child, NULL, 0);
                 CHECK(fchown(p[0], 1000, 1000));
-                fflush(stdout);
-                child = fork();
+                child = fork_as_1000();
                 if (child == 0) {
-                    setgroups(0, NULL);
-                    setgid(1000);
-                    setuid(1000);
                     CHECK(fchmod(p[0], 0600));
                     CHECK(futimens(p[0], when));
                     CHECK(fchown(p[1], 0, -1));
@@ -277,12 +279,8 @@ public sealed class FdAttributeTests(string compiler)
             int sgid = open(at("sgid"), O_RDONLY | O_DIRECTORY);
             rename(at("mine"), at("mine2"));
             chmod(dir, 0700);
-            fflush(stdout);
-            pid_t child = fork();
+            pid_t child = fork_as_1000();
             if (child == 0) {
-                setgroups(0, NULL);
-                setgid(1000);
-                setuid(1000);
                 CHECK(fchmod(mine, 0640));
                 CHECK(fchmod(theirs, 0600));
                 CHECK(fchown(mine, 1000, 1000));
