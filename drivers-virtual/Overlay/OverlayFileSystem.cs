@@ -633,7 +633,10 @@ public sealed class OverlayFileSystem : IFileSystem
         }
     }
 
-    public Errno MakeNode(string path, uint mode, ulong device)
+    public Errno MakeNode(string path, uint mode, ulong device) => CreateNew(path, () => Upper.MakeNode(path, mode, device));
+
+    /// <summary>A new name made in the upper layer by <paramref name="create"/>: EEXIST when the merged view has it already.</summary>
+    private Errno CreateNew(string path, Func<Errno> create)
     {
         lock (_sync)
         {
@@ -649,7 +652,7 @@ public sealed class OverlayFileSystem : IFileSystem
             }
 
             e = PrepareCreate(path, out _);
-            return e != Errno.None ? e : Upper.MakeNode(path, mode, device);
+            return e != Errno.None ? e : create();
         }
     }
 
@@ -832,25 +835,7 @@ public sealed class OverlayFileSystem : IFileSystem
         }
     }
 
-    public Errno Symlink(string target, string linkPath)
-    {
-        lock (_sync)
-        {
-            var e = Lookup(linkPath, out var node);
-            if (e != Errno.None)
-            {
-                return e;
-            }
-
-            if (node.Exists)
-            {
-                return Errno.EEXIST;
-            }
-
-            e = PrepareCreate(linkPath, out _);
-            return e != Errno.None ? e : Upper.Symlink(target, linkPath);
-        }
-    }
+    public Errno Symlink(string target, string linkPath) => CreateNew(linkPath, () => Upper.Symlink(target, linkPath));
 
     /// <summary>O_TMPFILE (ovl_tmpfile): the unnamed file is made in the upper layer's copy of the directory.</summary>
     public Errno OpenTmpFile(string directory, int flags, uint mode, out OpenFile? file)
@@ -875,25 +860,7 @@ public sealed class OverlayFileSystem : IFileSystem
     }
 
     /// <summary>Names an O_TMPFILE file, which lives in the upper layer, where new names go.</summary>
-    public Errno LinkFile(OpenFile file, string newPath)
-    {
-        lock (_sync)
-        {
-            var e = Lookup(newPath, out var target);
-            if (e != Errno.None)
-            {
-                return e;
-            }
-
-            if (target.Exists)
-            {
-                return Errno.EEXIST;
-            }
-
-            e = PrepareCreate(newPath, out _);
-            return e != Errno.None ? e : Upper.LinkFile(file, newPath);
-        }
-    }
+    public Errno LinkFile(OpenFile file, string newPath) => CreateNew(newPath, () => Upper.LinkFile(file, newPath));
 
     public Errno Link(string oldPath, string newPath)
     {

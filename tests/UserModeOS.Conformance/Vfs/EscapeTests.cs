@@ -23,7 +23,8 @@ public sealed class EscapeTests
     [TearDown]
     public void Remove() => _root.Dispose();
 
-    private const string Source = """
+    /// <summary>What the escape programs share: includes, the sentinel's paths and the probes that read through a route.</summary>
+    internal const string Probes = """
         #define _GNU_SOURCE
         #include <errno.h>
         #include <fcntl.h>
@@ -50,6 +51,9 @@ public sealed class EscapeTests
         }
 
         static void try_open(const char *path) { try_read(path, open(path, O_RDONLY)); }
+        """;
+
+    private const string Source = Probes + """
 
         static volatile int stop;
 

@@ -67,35 +67,11 @@ public sealed class OverlayEscapeTests
         Assert.That(OverlayTests.Snapshot(_root.Root), Is.EqualTo(lowerBefore), "the lower folder changed");
     }
 
-    private const string Source = """
-        #define _GNU_SOURCE
-        #include <errno.h>
-        #include <fcntl.h>
-        #include <pthread.h>
-        #include <stdio.h>
-        #include <stdlib.h>
-        #include <string.h>
-        #include <unistd.h>
+    private const string Source = EscapeTests.Probes + """
+
         #include <sys/mman.h>
-        #include <sys/stat.h>
-        #include <sys/syscall.h>
         #include <sys/time.h>
         #include <sys/xattr.h>
-
-        static const char *outer, *sentinel;
-        static int leaks;
-
-        static void try_read(const char *what, int fd)
-        {
-            char buf[256] = {0};
-            if (fd < 0) { printf("%s: %s\n", what, strerror(errno)); return; }
-            int n = read(fd, buf, sizeof buf - 1);
-            close(fd);
-            if (n > 0 && strstr(buf, "SENTINEL")) { leaks++; printf("%s: LEAK\n", what); }
-            else printf("%s: read %d bytes, no sentinel\n", what, n);
-        }
-
-        static void try_open(const char *path) { try_read(path, open(path, O_RDONLY)); }
 
         /* Opens for writing (creating, truncating) and writes; the wall decides where it lands. */
         static void try_write(const char *path, int flags)
