@@ -70,6 +70,9 @@ public sealed partial class Kernel : ICpuLog
     /// <summary>The pages of files mapped MAP_SHARED, shared by every process of this kernel.</summary>
     public Memory.PageCache PageCache { get; } = new();
 
+    /// <summary>The AF_UNIX sockets of every process of this kernel: their names and their lock.</summary>
+    public Net.UnixNames UnixSockets { get; } = new();
+
     /// <summary>The instance's first process (pid 1), which adopts orphans.</summary>
     public ThreadGroup? Init { get; private set; }
 

@@ -384,7 +384,7 @@ internal static unsafe class FileIo
     /// Copies <paramref name="data"/> to (or fills it from) the guest buffers
     /// <paramref name="iov"/>, taken as one, from <paramref name="at"/> bytes in; false on a fault.
     /// </summary>
-    private static bool CopyGuest(Task t, ReadOnlySpan<(ulong Base, long Length)> iov, long at, Span<byte> data, bool toGuest)
+    internal static bool CopyGuest(Task t, ReadOnlySpan<(ulong Base, long Length)> iov, long at, Span<byte> data, bool toGuest)
     {
         foreach (var (address, length) in iov)
         {
@@ -412,10 +412,10 @@ internal static unsafe class FileIo
         return true;
     }
 
-    private const int IovMax = 1024;
+    internal const int IovMax = 1024;
 
     /// <summary>Reads the iovec array; null when it is unreadable.</summary>
-    private static (ulong Base, long Length)[]? ReadIovecs(Task t, ulong address, int count)
+    internal static (ulong Base, long Length)[]? ReadIovecs(Task t, ulong address, int count)
     {
         var raw = new byte[count * 16];
         if (!t.CopyIn(address, raw))

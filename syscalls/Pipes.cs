@@ -28,16 +28,24 @@ internal static unsafe class Pipes
         }
 
         var (read, write) = Pipe.Create(flags & OpenFlags.NonBlock, t.Cred);
-        var cloexec = (flags & OpenFlags.CloseOnExec) != 0;
+        return InstallPair(t, read, write, (flags & OpenFlags.CloseOnExec) != 0, address);
+    }
+
+    /// <summary>
+    /// Installs two new open files at the lowest free fds and stores the fds as int[2] at
+    /// <paramref name="address"/> (pipe(2), socketpair(2)); on any failure neither stays open.
+    /// </summary>
+    internal static long InstallPair(Task t, OpenFile first, OpenFile second, bool cloexec, ulong address)
+    {
         var fds = t.Group.Fds;
-        var r = fds.Add(read, cloexec);
+        var r = fds.Add(first, cloexec);
         if (r < 0)
         {
-            write.Release();
+            second.Release();
             return r;
         }
 
-        var w = fds.Add(write, cloexec);
+        var w = fds.Add(second, cloexec);
         if (w < 0)
         {
             fds.Close(r);

@@ -381,7 +381,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
                 return -1;
             }
 
-            if ((mode & _hostUmask & PermissionBits) != 0 && (mode & InodeMode.TypeMask) is InodeMode.Regular or InodeMode.Fifo)
+            if ((mode & _hostUmask & PermissionBits) != 0 && (mode & InodeMode.TypeMask) is InodeMode.Regular or InodeMode.Fifo or InodeMode.Socket)
             {
                 var fd = Libc.OpenAt2(dirFd, name, OpenFlags.Path | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0, Libc.ResolveBeneath | Libc.ResolveNoSymlinks);
                 if (fd >= 0)

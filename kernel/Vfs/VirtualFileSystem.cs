@@ -138,11 +138,17 @@ public sealed class VirtualFileSystem
 
         if (r.MagicFile is { } magic)
         {
-            // A pipe or socket reopened through /proc/self/fd: the same object, if its inode lets us.
+            // A pipe reopened through /proc/self/fd: the same object, if its inode lets us. A
+            // socket cannot be opened (sock_no_open(): ENXIO), except with O_PATH.
             e = Permission.Check(CredOf(caller), r.Stat, Permission.ForOpen(flags));
             if (e != Errno.None)
             {
                 return e;
+            }
+
+            if ((r.Stat.Mode & InodeMode.TypeMask) == InodeMode.Socket && (flags & OpenFlags.Path) == 0)
+            {
+                return Errno.ENXIO;
             }
 
             magic.AddReference();
@@ -216,9 +222,11 @@ public sealed class VirtualFileSystem
         }
 
         // fifo(7): the pipe belongs to the inode, not to the filesystem, so fifos are opened here;
-        // so are device nodes, which reach our drivers, never a host device.
+        // so are device nodes, which reach our drivers, never a host device. A socket's name is
+        // for connect(2) only: open(2) gives ENXIO.
         var type = r.Stat.Mode & InodeMode.TypeMask;
         e = (flags & OpenFlags.Path) != 0 ? r.FileSystem.Open(r.Relative, flags, mode, caller, out file)
+            : type == InodeMode.Socket ? Errno.ENXIO
             : type == InodeMode.Fifo ? Fifos.Open(caller, r.FileSystem, r.Relative, flags, mode, out file)
             : type is InodeMode.Char or InodeMode.Block ? OpenDevice(caller, r, flags, out file)
             : r.FileSystem.Open(r.Relative, flags, mode, caller, out file);

@@ -40,7 +40,8 @@ internal static class SyscallPrograms
             E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR)
             E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS)
             E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(EOPNOTSUPP)
-            E(EOVERFLOW)
+            E(EOVERFLOW) E(ENOTSOCK) E(EMSGSIZE) E(EPROTOTYPE) E(ENOPROTOOPT) E(EAFNOSUPPORT) E(EADDRINUSE)
+            E(ECONNRESET) E(EISCONN) E(ENOTCONN) E(ECONNREFUSED) E(ESOCKTNOSUPPORT) E(EPROTONOSUPPORT) E(EDOM)
         #undef E
             default: { static char b[32]; snprintf(b, sizeof b, "errno%d", e); return b; }
             }

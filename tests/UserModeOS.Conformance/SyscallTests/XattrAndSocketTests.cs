@@ -3,10 +3,10 @@ using UserModeOS.Conformance.Harness;
 namespace UserModeOS.Conformance.SyscallTests;
 
 /// <summary>
-/// Extended attributes on a host folder (hostfs) and sockets are not offered yet: the calls
-/// must still check their arguments as Linux does and then say so with the errno Linux uses
-/// for a filesystem or address family without support (umos only: the host's filesystem does
-/// support xattrs). tmpfs keeps real extended attributes: compared with the host's /dev/shm.
+/// Extended attributes on a host folder (hostfs) and sockets other than AF_UNIX are not
+/// offered yet: the calls must still check their arguments as Linux does and then say so with
+/// the errno Linux uses for a filesystem or address family without support (umos only: the
+/// host's filesystem does support xattrs, and the host has AF_INET). tmpfs keeps real extended attributes: compared with the host's /dev/shm.
 /// </summary>
 [TestFixture("gcc")]
 [TestFixture("musl-gcc")]
@@ -27,7 +27,8 @@ public sealed class XattrAndSocketTests(string compiler)
             show("getxattr missing", getxattr("/no/such/file", "user.x", buf, sizeof buf));
             show("fgetxattr bad fd", fgetxattr(99, "user.x", buf, sizeof buf));
             show("listxattr /", listxattr("/", buf, sizeof buf));
-            show("socket unix", socket(AF_UNIX, SOCK_STREAM, 0));
+            show("socket inet", socket(AF_INET, SOCK_STREAM, 0));
+            show("socket netlink", socket(AF_NETLINK, SOCK_RAW, 0));
             show("getpeername stdin", getpeername(0, NULL, NULL));
             return 0;
         }
@@ -47,7 +48,8 @@ public sealed class XattrAndSocketTests(string compiler)
             "getxattr missing: -1 No such file or directory\n" +
             "fgetxattr bad fd: -1 Bad file descriptor\n" +
             $"listxattr /: -1 {notSupported}\n" +
-            "socket unix: -1 Address family not supported by protocol\n" +
+            "socket inet: -1 Address family not supported by protocol\n" +
+            "socket netlink: -1 Address family not supported by protocol\n" +
             $"getpeername stdin: -1 {notSocket}\n"), r.Describe());
         Assert.That(r.UmosLog, Does.Not.Contain("unknown syscall"));
     }
