@@ -65,29 +65,36 @@ internal static unsafe class FileOpen
     {
         path = "";
         const ulong Page = 4096;
-        var bytes = new byte[PathMax];
-        var length = 0;
-        while (length < PathMax)
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(PathMax);
+        try
         {
-            var at = address + (ulong)length;
-            var chunk = (int)Math.Min(Page - (at & (Page - 1)), (ulong)(PathMax - length));
-            var span = bytes.AsSpan(length, chunk);
-            if (at < address || !t.CopyIn(at, span))
+            var length = 0;
+            while (length < PathMax)
             {
-                return Errno.EFAULT;
+                var at = address + (ulong)length;
+                var chunk = (int)Math.Min(Page - (at & (Page - 1)), (ulong)(PathMax - length));
+                var span = bytes.AsSpan(length, chunk);
+                if (at < address || !t.CopyIn(at, span))
+                {
+                    return Errno.EFAULT;
+                }
+
+                var nul = span.IndexOf((byte)0);
+                if (nul >= 0)
+                {
+                    path = Encoding.UTF8.GetString(bytes, 0, length + nul);
+                    return Errno.None;
+                }
+
+                length += chunk;
             }
 
-            var nul = span.IndexOf((byte)0);
-            if (nul >= 0)
-            {
-                path = Encoding.UTF8.GetString(bytes, 0, length + nul);
-                return Errno.None;
-            }
-
-            length += chunk;
+            return Errno.ENAMETOOLONG;
         }
-
-        return Errno.ENAMETOOLONG;
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     /// <summary>The directory a relative path starts from: the cwd, or the directory <paramref name="dirfd"/> is open on.</summary>

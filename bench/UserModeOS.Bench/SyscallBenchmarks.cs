@@ -20,9 +20,16 @@ public class SyscallBenchmarks : IDisposable
     /// <summary>Syscalls per run.</summary>
     public const int Calls = 1_000_000;
 
+    /// <summary>Path lookups per run (stat, open+close): each is a few host syscalls, so fewer.</summary>
+    public const int FileCalls = 100_000;
+
+    /// <summary>A host-folder file four components deep, like the libc ld.so and compilers look for.</summary>
+    private const string HostFile = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+
     private const ulong LoadAddress = 0x40_0000;
     private const int HeaderBytes = 64 + 56;
-    private const int SysWrite = 1, SysGetpid = 39, SysExitGroup = 231;
+    private const int SysWrite = 1, SysOpen = 2, SysClose = 3, SysStat = 4, SysGetpid = 39, SysExitGroup = 231;
+    private const int ENOENT = 2, OpenReadOnlyCloexec = 0x80000, StatBufferBytes = 256;
 
     private string _root = null!;
 
@@ -41,6 +48,44 @@ public class SyscallBenchmarks : IDisposable
             a.mov(edx, 1);
             Loop(a, Calls, SysWrite);
         }));
+
+        // The host-folder file the VFS benchmarks look up (a small stand-in for libc).
+        var file = Path.Combine(_root, HostFile.TrimStart('/'));
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllBytes(file, new byte[4096]);
+        WriteProgram("stat", Elf(a => PathLoop(a, HostFile, (a, fail) =>
+        {
+            a.sub(rsp, StatBufferBytes);
+            a.mov(rsi, rsp);
+            a.mov(eax, SysStat);
+            a.syscall();
+            a.add(rsp, StatBufferBytes);
+            a.test(rax, rax);
+            a.jnz(fail);
+        })));
+        WriteProgram("statmissing", Elf(a => PathLoop(a, HostFile + ".missing", (a, fail) =>
+        {
+            a.sub(rsp, StatBufferBytes);
+            a.mov(rsi, rsp);
+            a.mov(eax, SysStat);
+            a.syscall();
+            a.add(rsp, StatBufferBytes);
+            a.cmp(rax, -ENOENT);
+            a.jne(fail);
+        })));
+        WriteProgram("openclose", Elf(a => PathLoop(a, HostFile, (a, fail) =>
+        {
+            a.mov(esi, OpenReadOnlyCloexec);
+            a.mov(eax, SysOpen);
+            a.syscall();
+            a.test(rax, rax);
+            a.js(fail);
+            a.mov(rdi, rax);
+            a.mov(eax, SysClose);
+            a.syscall();
+            a.test(rax, rax);
+            a.jnz(fail);
+        })));
     }
 
     private void WriteProgram(string name, byte[] elf)
@@ -78,6 +123,18 @@ public class SyscallBenchmarks : IDisposable
     [Benchmark(OperationsPerInvoke = Calls)]
     public int Write1ByteDevNull() => RunGuest("/write1");
 
+    /// <summary>100k x stat of a host-folder file 4 components deep: the walk and hostfs's lstat.</summary>
+    [Benchmark(OperationsPerInvoke = FileCalls)]
+    public int StatHostFile() => RunGuest("/stat");
+
+    /// <summary>100k x stat of a missing name in a host-folder directory (ENOENT), as library and include searches do.</summary>
+    [Benchmark(OperationsPerInvoke = FileCalls)]
+    public int StatMissingHostFile() => RunGuest("/statmissing");
+
+    /// <summary>100k x open(O_RDONLY|O_CLOEXEC) + close of a host-folder file 4 components deep.</summary>
+    [Benchmark(OperationsPerInvoke = FileCalls)]
+    public int OpenCloseHostFile() => RunGuest("/openclose");
+
     private int RunGuest(string program)
     {
         var box = Box.Create(new BoxOptions { RootPath = _root, Log = Console.Out });
@@ -101,6 +158,33 @@ public class SyscallBenchmarks : IDisposable
         a.syscall();
         a.dec(rbx);
         a.jnz(loop);
+    }
+
+    /// <summary>
+    /// ebx = FileCalls; while (ebx--) { rdi = path; call; } where <paramref name="call"/> jumps to
+    /// its label argument on an unexpected result, which exits with status 1. The NUL-terminated
+    /// path follows the code.
+    /// </summary>
+    private static void PathLoop(Assembler a, string path, Action<Assembler, Label> call)
+    {
+        var loop = a.CreateLabel();
+        var fail = a.CreateLabel();
+        var done = a.CreateLabel();
+        var text = a.CreateLabel();
+        a.mov(ebx, FileCalls);
+        a.Label(ref loop);
+        a.lea(rdi, __[text]);
+        call(a, fail);
+        a.dec(rbx);
+        a.jnz(loop);
+        a.jmp(done);
+        a.Label(ref fail);
+        a.mov(eax, SysExitGroup);
+        a.mov(edi, 1);
+        a.syscall();
+        a.Label(ref text);
+        a.db(System.Text.Encoding.ASCII.GetBytes(path + "\0"));
+        a.Label(ref done);
     }
 
     /// <summary>A minimal static x86-64 ELF: one R+X PT_LOAD holding the headers and the code, which ends in exit_group(0).</summary>

@@ -21,12 +21,16 @@ public sealed unsafe class HostFile : OpenFile
     /// <summary>The status flags (<see cref="OpenFlags.Settable"/>) the host fd has, as far as we set them.</summary>
     private int _hostStatusFlags;
 
-    /// <summary>Takes ownership of <paramref name="fd"/>.</summary>
-    public HostFile(int fd, string path, int flags)
+    /// <summary>
+    /// Takes ownership of <paramref name="fd"/>; <paramref name="neverBlocks"/> tells that the
+    /// opener knows it is a regular file or directory, which spares the first read a statx.
+    /// </summary>
+    public HostFile(int fd, string path, int flags, bool neverBlocks = false)
         : base(path, flags)
     {
         _fd = fd;
         _hostStatusFlags = flags & OpenFlags.Settable;
+        _neverBlocks = neverBlocks ? 1 : -1;
     }
 
     /// <summary>The hostfs the file was opened on; null for the host's stdio.</summary>
@@ -78,8 +82,8 @@ public sealed unsafe class HostFile : OpenFile
     /// <summary>How long a blocked read of a terminal or host pipe sleeps between checks for a signal.</summary>
     private const int InterruptCheckMilliseconds = 50;
 
-    /// <summary>Whether the host fd is a regular file or directory (never blocks); found on first use.</summary>
-    private int _neverBlocks = -1;
+    /// <summary>Whether the host fd is a regular file or directory (never blocks): 1 or 0, or -1 until first use finds out.</summary>
+    private int _neverBlocks;
 
     /// <summary>A host pipe, socket, terminal or other device: whatever a read may wait on.</summary>
     public override bool IsStream => !NeverBlocks();

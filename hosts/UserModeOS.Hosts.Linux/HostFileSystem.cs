@@ -15,7 +15,7 @@ namespace UserModeOS.Hosts.Linux;
 /// leaves the folder; a symlink swapped in meanwhile makes the host answer ELOOP or EXDEV.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
+public sealed unsafe class HostFileSystem : IFileSystem, IStatWithParent, IDisposable
 {
     private const uint PermissionBits = 0xFFF;
     private const uint SetGid = 0x400;
@@ -83,26 +83,35 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
 
     /// <summary>
     /// The parent directory of <paramref name="path"/>, opened O_PATH beneath the folder, and
-    /// the last component's name; the caller closes the fd. The root itself is (dup of the folder fd, ".").
+    /// the last component's name; the caller releases the fd with <see cref="CloseParent"/>. A
+    /// name directly in the folder (and the root itself, as ".") is looked up relative to the
+    /// folder fd itself, which costs no host call: a name without "/" resolves no other
+    /// component, and every *at call here leaves a last-component symlink alone. ".." there
+    /// would leave the folder and is refused, as RESOLVE_BENEATH refuses it.
     /// </summary>
     private Errno OpenParent(string path, out int dirFd, out string name)
     {
         var rel = path.Trim('/');
         var slash = rel.LastIndexOf('/');
-        if (rel.Length == 0)
+        if (slash < 0)
         {
-            name = ".";
-            dirFd = Libc.Fcntl(_rootFd, Libc.FDupFdCloexec, 0);
-        }
-        else
-        {
-            name = slash < 0 ? rel : rel[(slash + 1)..];
-            dirFd = slash < 0
-                ? Libc.Fcntl(_rootFd, Libc.FDupFdCloexec, 0)
-                : OpenBeneath(rel[..slash], OpenFlags.Path | OpenFlags.Directory, 0);
+            name = rel.Length == 0 ? "." : rel;
+            dirFd = _rootFd;
+            return name == ".." ? Errno.EXDEV : Errno.None;
         }
 
+        name = rel[(slash + 1)..];
+        dirFd = OpenBeneath(rel[..slash], OpenFlags.Path | OpenFlags.Directory, 0);
         return dirFd < 0 ? (Errno)Libc.Errno : Errno.None;
+    }
+
+    /// <summary>Releases a directory fd <see cref="OpenParent"/> gave (the folder fd stays open).</summary>
+    private void CloseParent(int dirFd)
+    {
+        if (dirFd != _rootFd)
+        {
+            Libc.Close(dirFd);
+        }
     }
 
     /// <summary>Runs an *at call on the last component relative to its parent directory.</summary>
@@ -120,7 +129,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
         }
         finally
         {
-            Libc.Close(dirFd);
+            CloseParent(dirFd);
         }
     }
 
@@ -269,7 +278,8 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
             }
         }
 
-        file = new HostFile(fd, path, flags) { FileSystem = this };
+        // What RefuseSpecial let through is a regular file or a directory: reads never wait.
+        file = new HostFile(fd, path, flags, neverBlocks: (flags & OpenFlags.Path) == 0) { FileSystem = this };
         return Errno.None;
     }
 
@@ -280,7 +290,9 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
     /// Checks a host fd opened with O_NONBLOCK by <see cref="Open"/>: a fifo, socket or device
     /// node is refused (ENXIO, what open(2) gives for a socket) — the VFS opens those itself, so
     /// one here was swapped in after the walk, and the host's own must never be reached; anything
-    /// else loses O_NONBLOCK unless the guest asked for it.
+    /// else loses O_NONBLOCK unless the guest asked for it. (That fcntl stays, though O_NONBLOCK
+    /// means nothing to most regular files: some honour it, such as procfs's kmsg, tracefs's
+    /// trace_pipe, or a FUSE daemon's files, which see the flags of every read.)
     /// </summary>
     private static Errno RefuseSpecial(int fd, int hostFlags, int guestFlags)
     {
@@ -313,12 +325,36 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
     /// lstat through the parent: a multi-component path whose intermediate components hold a
     /// symlink fails with ELOOP there (RESOLVE_NO_SYMLINKS), as the VFS expects.
     /// </summary>
-    public Errno Stat(string path, Task? caller, out StatInfo stat)
+    /// <remarks>
+    /// The walk's hot call: one statx for a name directly in the folder, openat2 of the
+    /// parent + statx + close for a deeper one, and no allocation beyond the names.
+    /// </remarks>
+    public Errno Stat(string path, Task? caller, out StatInfo stat) => Stat(path, caller, out stat, out _);
+
+    /// <summary>
+    /// <see cref="Stat(string, Task?, out StatInfo)"/>; the parent is a real directory when its
+    /// openat2 (O_DIRECTORY, RESOLVE_NO_SYMLINKS) succeeded, whatever the statx then says. When
+    /// that openat2 fails, its error is the first component it could not pass, in order: ELOOP
+    /// at a symlink, ENOENT at a missing name, ENOTDIR at one that is not a directory.
+    /// </summary>
+    public Errno Stat(string path, Task? caller, out StatInfo stat, out bool parentIsDirectory)
     {
+        stat = default;
+        var e = OpenParent(path, out var dirFd, out var name);
+        parentIsDirectory = e == Errno.None;
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
         var buffer = stackalloc byte[HostStat.StatxSize];
-        var p = buffer;
-        var e = AtParent(path, (dirFd, name) => Libc.Statx(dirFd, name, Libc.AtSymlinkNoFollow, HostStat.StatxWanted, p));
-        stat = e == Errno.None ? HostStat.ParseStatx(new ReadOnlySpan<byte>(buffer, HostStat.StatxSize)) : default;
+        e = Check(Libc.Statx(dirFd, name, Libc.AtSymlinkNoFollow, HostStat.StatxWanted, buffer));
+        CloseParent(dirFd);
+        if (e == Errno.None)
+        {
+            stat = HostStat.ParseStatx(new ReadOnlySpan<byte>(buffer, HostStat.StatxSize));
+        }
+
         return e;
     }
 
@@ -411,7 +447,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
         }
         finally
         {
-            Libc.Close(oldDir);
+            CloseParent(oldDir);
         }
     }
 
@@ -432,7 +468,7 @@ public sealed unsafe class HostFileSystem : IFileSystem, IDisposable
         }
         finally
         {
-            Libc.Close(oldDir);
+            CloseParent(oldDir);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace UserModeOS.Kernel.Vfs;
 
 /// <summary>One mounted filesystem: where it is, what it is, how (Linux's struct mount).</summary>
@@ -56,6 +58,12 @@ public sealed class MountTable
     private readonly List<Mount> _mounts = new();
     private int _lastId = 20;
 
+    /// <summary>
+    /// <see cref="_mounts"/> as of the last change, for the lookups every path walk makes
+    /// without taking the lock (mounts change rarely; walks are the hot path).
+    /// </summary>
+    private volatile Mount[] _snapshot = [];
+
     /// <summary>Mounts <paramref name="fs"/> at canonical guest path <paramref name="mountPoint"/>.</summary>
     public Mount Add(string mountPoint, IFileSystem fs, string source, bool readOnly = false)
     {
@@ -65,6 +73,7 @@ public sealed class MountTable
             var parent = mountPoint == "/" ? null : FindLocked(mountPoint);
             var mount = new Mount(++_lastId, parent?.Id ?? 1, mountPoint, fs, source, readOnly);
             _mounts.Add(mount);
+            _snapshot = _mounts.ToArray();
             return mount;
         }
     }
@@ -81,53 +90,29 @@ public sealed class MountTable
     /// <summary>The mount exactly at <paramref name="path"/> (the latest one), or null.</summary>
     public Mount? At(string path)
     {
-        lock (_lock)
+        var mounts = _snapshot;
+        for (var i = mounts.Length - 1; i >= 0; i--)
         {
-            for (var i = _mounts.Count - 1; i >= 0; i--)
+            if (mounts[i].MountPoint == path)
             {
-                if (_mounts[i].MountPoint == path)
-                {
-                    return _mounts[i];
-                }
+                return mounts[i];
             }
-
-            return null;
         }
+
+        return null;
     }
 
     /// <summary>The mount owning canonical guest path <paramref name="path"/>: the latest one on its longest mounted prefix.</summary>
-    public Mount Find(string path)
-    {
-        lock (_lock)
-        {
-            return FindLocked(path) ?? throw new InvalidOperationException("no root filesystem is mounted");
-        }
-    }
+    public Mount Find(string path) => Find(_snapshot, path) ?? throw new InvalidOperationException("no root filesystem is mounted");
 
-    /// <summary>True when some mount point lies strictly below <paramref name="path"/>.</summary>
-    public bool HasMountsBelow(string path)
-    {
-        var prefix = path == "/" ? "/" : path + "/";
-        lock (_lock)
-        {
-            foreach (var m in _mounts)
-            {
-                if (m.MountPoint.Length > prefix.Length && m.MountPoint.StartsWith(prefix, StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
-        }
+    private Mount? FindLocked(string path) => Find(CollectionsMarshal.AsSpan(_mounts), path);
 
-        return false;
-    }
-
-    private Mount? FindLocked(string path)
+    private static Mount? Find(ReadOnlySpan<Mount> mounts, string path)
     {
         Mount? best = null;
-        for (var i = _mounts.Count - 1; i >= 0; i--)
+        for (var i = mounts.Length - 1; i >= 0; i--)
         {
-            var m = _mounts[i];
+            var m = mounts[i];
             if (IsUnder(path, m.MountPoint) && (best is null || m.MountPoint.Length > best.MountPoint.Length))
             {
                 best = m;

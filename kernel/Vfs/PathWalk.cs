@@ -98,7 +98,7 @@ public static class PathWalk
         var noSymlinks = (resolve & ResolveFlags.NoSymlinks) != 0;
         var noMagic = noSymlinks || (resolve & ResolveFlags.NoMagicLinks) != 0;
         var noXdev = (resolve & ResolveFlags.NoXdev) != 0;
-        var rootParts = root.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var rootParts = root == "/" ? [] : root.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (path.Length == 0)
         {
             return Errno.ENOENT;
@@ -109,7 +109,7 @@ public static class PathWalk
         var followLast = (flags & WalkFlags.Follow) != 0 || (trailing && (flags & WalkFlags.NoFollowTrailing) == 0);
 
         // Components still to walk, the next one last.
-        var pending = new List<string>();
+        var pending = new List<string>(8);
         PushComponents(pending, path);
         if (beneath && path.StartsWith('/'))
         {
@@ -122,7 +122,9 @@ public static class PathWalk
             current = new List<string>(start.Split('/', StringSplitOptions.RemoveEmptyEntries));
         }
 
-        var startMount = mounts.Find(Join(current, current.Count));
+        // The canonical path of current, once joined (null while current changes).
+        string? currentPath = null;
+        var startMount = mounts.Find(currentPath = Join(current, current.Count));
         // Root may search any directory (CAP_DAC_OVERRIDE): only others pay for the checks.
         var searcher = scope.Cred ?? caller?.Cred;
         if (searcher is { IsFsPrivileged: true })
@@ -154,7 +156,8 @@ public static class PathWalk
 
             if (searcher is not null && !IsStrictPrefix(current, cwdParts))
             {
-                var denied = MaySearch(mounts, caller, searcher, Join(current, current.Count));
+                // The directory's lstat is the last step's when that step ended here.
+                var denied = MaySearch(mounts, caller, searcher, currentPath ??= Join(current, current.Count), statValid ? st : null);
                 if (denied != Errno.None)
                 {
                     return denied;
@@ -171,13 +174,14 @@ public static class PathWalk
                 if (current.Count > rootParts.Length)
                 {
                     current.RemoveAt(current.Count - 1);
+                    currentPath = null;
                 }
                 else if (beneath)
                 {
                     return Errno.EXDEV;
                 }
 
-                if (noXdev && mounts.Find(Join(current, current.Count)) != startMount)
+                if (noXdev && mounts.Find(currentPath ??= Join(current, current.Count)) != startMount)
                 {
                     return Errno.EXDEV;
                 }
@@ -186,12 +190,16 @@ public static class PathWalk
                 continue;
             }
 
-            // Fast path: several plain names on one filesystem with nothing mounted below, asked at
-            // once; the filesystem refuses (ELOOP/ENOTDIR/ENOENT) when an intermediate one is
-            // not a real directory, and we then go one component at a time.
+            // Fast path: several plain names on one filesystem, with no mount point on their way,
+            // asked at once; the filesystem refuses (ELOOP/ENOTDIR/ENOENT) when an intermediate
+            // one is not a real directory. A refusal is the last name's own (what asking for it
+            // alone would answer) when the names before it are all real directories: the
+            // filesystem may tell (IStatWithParent, which also tells a missing or non-directory
+            // name on the way), else they are asked again at once; if they are not, we go one
+            // component at a time.
             var chunk = 1;
-            var basePath = Join(current, current.Count);
-            if (pending.Count > 0 && searcher is null && !mounts.HasMountsBelow(basePath))
+            var basePath = currentPath ??= Join(current, current.Count);
+            if (pending.Count > 0 && searcher is null)
             {
                 while (chunk <= pending.Count && pending[^chunk] is not ("." or ".."))
                 {
@@ -205,13 +213,16 @@ public static class PathWalk
             string relative;
             while (true)
             {
-                childPath = basePath == "/" ? "/" + name : basePath + "/" + name;
-                for (var i = 1; i < chunk; i++)
+                childPath = ChildPath(basePath, name, pending, chunk);
+                mount = mounts.Find(childPath);
+
+                // The longest mount point on the chunk's way is the one the base lies on: none between.
+                if (chunk > 1 && mount != mounts.Find(basePath))
                 {
-                    childPath += "/" + pending[^i];
+                    chunk = 1;
+                    continue;
                 }
 
-                mount = mounts.Find(childPath);
                 if (noXdev && mount != startMount)
                 {
                     if (chunk > 1)
@@ -224,8 +235,25 @@ public static class PathWalk
                 }
 
                 relative = mount.Relative(childPath);
-                e = mount.FileSystem.Stat(relative, caller, out st);
-                if (e == Errno.None || chunk == 1)
+                var withParent = chunk > 1 ? mount.FileSystem as IStatWithParent : null;
+                var parentIsDirectory = false;
+                e = withParent is not null
+                    ? withParent.Stat(relative, caller, out st, out parentIsDirectory)
+                    : mount.FileSystem.Stat(relative, caller, out st);
+                if (e == Errno.None || chunk == 1 || parentIsDirectory)
+                {
+                    break;
+                }
+
+                if (withParent is not null && e is Errno.ENOENT or Errno.ENOTDIR)
+                {
+                    // A name before the last is missing or no directory, with no symlink before it.
+                    return e;
+                }
+
+                if (withParent is null &&
+                    mount.FileSystem.Stat(mount.Relative(ChildPath(basePath, name, pending, chunk - 1)), caller, out var parent) == Errno.None &&
+                    parent.IsDirectory)
                 {
                     break;
                 }
@@ -240,6 +268,8 @@ public static class PathWalk
                 current.Add(pending[^1]);
                 pending.RemoveAt(pending.Count - 1);
             }
+
+            currentPath = childPath;
 
             var isLast = pending.Count == 0;
             if (e == Errno.ENOENT && isLast)
@@ -265,6 +295,7 @@ public static class PathWalk
                 cwdParts = null;
 
                 current.RemoveAt(current.Count - 1);
+                currentPath = null;
                 if (mount.FileSystem is IMagicLinks magic && magic.TryMagicLink(relative, caller, out var jumpTo, out var file, out e))
                 {
                     if (e != Errno.None)
@@ -288,6 +319,7 @@ public static class PathWalk
 
                     if (jumpTo is not null)
                     {
+                        currentPath = null;
                         current.Clear();
                         current.AddRange(rootParts);
                         PushComponents(current, jumpTo, reverse: false);
@@ -337,7 +369,8 @@ public static class PathWalk
 
                     current.Clear();
                     current.AddRange(rootParts);
-                    if (noXdev && mounts.Find(Join(current, current.Count)) != startMount)
+                    currentPath = null;
+                    if (noXdev && mounts.Find(currentPath ??= Join(current, current.Count)) != startMount)
                     {
                         return Errno.EXDEV;
                     }
@@ -361,7 +394,7 @@ public static class PathWalk
             }
         }
 
-        var canonical = Join(current, current.Count);
+        var canonical = currentPath ?? Join(current, current.Count);
         var owner = mounts.Find(canonical);
         if (noXdev && owner != startMount)
         {
@@ -433,12 +466,17 @@ public static class PathWalk
         return true;
     }
 
-    /// <summary>may_lookup(): search permission on the directory a name is looked up in.</summary>
-    private static Errno MaySearch(MountTable mounts, Task? caller, Credentials cred, string directory)
+    /// <summary>
+    /// may_lookup(): search permission on the directory a name is looked up in, whose lstat
+    /// is <paramref name="known"/> when the walk has just read it.
+    /// </summary>
+    private static Errno MaySearch(MountTable mounts, Task? caller, Credentials cred, string directory, StatInfo? known)
     {
         var mount = mounts.Find(directory);
-        var e = mount.FileSystem.Stat(mount.Relative(directory), caller, out var st);
-        return e != Errno.None ? e : !st.IsDirectory ? Errno.ENOTDIR : Permission.Check(mount.FileSystem, mount.Relative(directory), caller, cred, st, Permission.MayExec);
+        var relative = mount.Relative(directory);
+        var st = known ?? default;
+        var e = known is null ? mount.FileSystem.Stat(relative, caller, out st) : Errno.None;
+        return e != Errno.None ? e : !st.IsDirectory ? Errno.ENOTDIR : Permission.Check(mount.FileSystem, relative, caller, cred, st, Permission.MayExec);
     }
 
     private static void PushComponents(List<string> list, string path, bool reverse = true)
@@ -457,7 +495,65 @@ public static class PathWalk
         }
     }
 
-    private static string Join(List<string> parts, int count) => count == 0 ? "/" : "/" + string.Join('/', parts.GetRange(0, count));
+    /// <summary>"/" + the first <paramref name="count"/> parts joined by "/", in one allocation.</summary>
+    private static string Join(List<string> parts, int count)
+    {
+        if (count == 0)
+        {
+            return "/";
+        }
+
+        var length = count;
+        for (var i = 0; i < count; i++)
+        {
+            length += parts[i].Length;
+        }
+
+        return string.Create(length, (parts, count), static (chars, s) =>
+        {
+            var at = 0;
+            for (var i = 0; i < s.count; i++)
+            {
+                chars[at++] = '/';
+                s.parts[i].CopyTo(chars[at..]);
+                at += s.parts[i].Length;
+            }
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="basePath"/> (canonical) + "/" + <paramref name="name"/> + the next
+    /// <paramref name="chunk"/> - 1 <paramref name="pending"/> names, in one allocation.
+    /// </summary>
+    private static string ChildPath(string basePath, string name, List<string> pending, int chunk)
+    {
+        var length = (basePath == "/" ? 0 : basePath.Length) + 1 + name.Length;
+        for (var i = 1; i < chunk; i++)
+        {
+            length += 1 + pending[^i].Length;
+        }
+
+        return string.Create(length, (basePath, name, pending, chunk), static (chars, s) =>
+        {
+            var at = 0;
+            if (s.basePath != "/")
+            {
+                s.basePath.CopyTo(chars);
+                at = s.basePath.Length;
+            }
+
+            chars[at++] = '/';
+            s.name.CopyTo(chars[at..]);
+            at += s.name.Length;
+            for (var i = 1; i < s.chunk; i++)
+            {
+                var part = s.pending[^i];
+                chars[at++] = '/';
+                part.CopyTo(chars[at..]);
+                at += part.Length;
+            }
+        });
+    }
 }
 
 /// <summary>openat2(2)'s RESOLVE_* flags.</summary>
