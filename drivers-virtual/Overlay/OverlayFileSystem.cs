@@ -15,7 +15,8 @@ namespace UserModeOS.Drivers.Overlay;
 /// where the host cannot mknod (not root), an empty marker file <c>.wh.NAME</c> next to it, as
 /// aufs does. An opaque directory (removed, then created again: lower entries stay hidden) is
 /// marked by an empty file <c>.wh..wh..opq</c> in it (the host xattr trusted.overlay.opaque
-/// needs CAP_SYS_ADMIN, and our filesystems have no xattr calls). Names beginning with
+/// needs CAP_SYS_ADMIN on the host, which umos may lack, and tmpfs uppers would show it to the
+/// guest). Names beginning with
 /// <c>.wh.</c> are therefore reserved: they are never listed and cannot be looked up.
 /// </para>
 /// <para>

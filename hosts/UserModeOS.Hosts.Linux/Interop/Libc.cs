@@ -80,6 +80,18 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "fchownat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Fchownat(int dirfd, string path, int owner, int group, int flags);
 
+    [LibraryImport(Library, EntryPoint = "getxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial nint Getxattr(string path, string name, byte* value, nuint size);
+
+    [LibraryImport(Library, EntryPoint = "setxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Setxattr(string path, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport(Library, EntryPoint = "removexattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Removexattr(string path, string name);
+
+    [LibraryImport(Library, EntryPoint = "listxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial nint Listxattr(string path, byte* list, nuint size);
+
     [LibraryImport(Library, EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Mkdir(string path, uint mode);
 

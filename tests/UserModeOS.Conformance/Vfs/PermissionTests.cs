@@ -67,8 +67,9 @@ public sealed class PermissionTests(string compiler)
         """;
 
     /// <summary>
-    /// xattr(7) permissions on tmpfs (/dev/shm on both sides): user.* attributes need read or
-    /// write permission and ownership on a sticky directory; trusted.* ones are root's only.
+    /// xattr(7) permissions on tmpfs (/dev/shm on both sides) and on the host folder: user.*
+    /// attributes need read or write permission and ownership on a sticky directory; trusted.*
+    /// ones are root's only.
     /// </summary>
     [Test]
     public void ExtendedAttributePermissions()
@@ -101,10 +102,12 @@ public sealed class PermissionTests(string compiler)
             SAY("\n");
         }
 
-        int main(void)
+        /* Runs the scenario in a new directory below base: tmpfs, then the host folder. */
+        static void scenario(const char *base)
         {
-            char dir[64];
-            snprintf(dir, sizeof dir, "/dev/shm/umos-xattr-%d", getpid());
+            char dir[256], name[64];
+            snprintf(name, sizeof name, "umos-xattr-%d", getpid());
+            snprintf(dir, sizeof dir, "%s/%s", base, name);
             CHECK(mkdir(dir, 0755));
             CHECK(chdir(dir));
             close(open("mine", O_CREAT | O_WRONLY, 0644));
@@ -138,8 +141,19 @@ public sealed class PermissionTests(string compiler)
             list("mine");
             list("open");
             unlink("mine"); unlink("secret"); unlink("open"); rmdir("sticky");
-            CHECK(chdir("/"));
-            CHECK(rmdir(dir));
+            CHECK(chdir(".."));
+            CHECK(rmdir(name));
+        }
+
+        int main(void)
+        {
+            char cwd[4096];
+            if (!getcwd(cwd, sizeof cwd)) return 1;
+            CHECK(chmod(".", 0755));
+            SAY("-- tmpfs\n");
+            scenario("/dev/shm");
+            SAY("-- host folder\n");
+            scenario(cwd);
             return 0;
         }
         """;
