@@ -50,7 +50,7 @@ internal static unsafe class Poll
     }
 
     /// <summary>Reads a timespec timeout (NULL: forever); deadline null means EINVAL.</summary>
-    private static bool ReadTimespec(Task t, ulong address, out Deadline? deadline, out bool immediate)
+    internal static bool ReadTimespec(Task t, ulong address, out Deadline? deadline, out bool immediate)
     {
         deadline = Deadline.Never;
         immediate = false;
@@ -79,7 +79,7 @@ internal static unsafe class Poll
     }
 
     /// <summary>ppoll/pselect: the mask applies during the wait and is restored afterwards (or after the handler).</summary>
-    private static long ApplyTemporaryMask(Task t, ulong address, ulong size)
+    internal static long ApplyTemporaryMask(Task t, ulong address, ulong size)
     {
         if (address == 0)
         {

@@ -49,6 +49,8 @@ public sealed unsafe class SyscallTable : ISyscallDispatcher
         Locks.Register(table);
         Splice.Register(table);
         InotifyCalls.Register(table);
+        Epoll.Register(table);
+        EventFdCalls.Register(table);
         return table;
     }
 

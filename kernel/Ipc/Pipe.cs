@@ -236,13 +236,10 @@ public sealed class Pipe
                 return Writers == 0 ? events | PollEvents.Hup : events;
             }
 
-            if (Readers == 0)
-            {
-                // Linux reports a pipe without readers as writable too (the write then fails with EPIPE).
-                return PollEvents.Out | PollEvents.WrNorm | PollEvents.Err;
-            }
-
-            return _buffer.Length - _count >= PipeBuf ? PollEvents.Out | PollEvents.WrNorm : 0;
+            // pipe_poll(): writable while not full, and POLLERR once the readers are gone (the write
+            // then fails with EPIPE), whatever is still buffered.
+            var writable = _buffer.Length - _count >= PipeBuf ? PollEvents.Out | PollEvents.WrNorm : 0;
+            return Readers == 0 ? writable | PollEvents.Err : writable;
         }
     }
 

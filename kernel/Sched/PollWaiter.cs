@@ -13,9 +13,9 @@ public sealed class PollWaiter : IDisposable
 
     private readonly WaitQueue _queue = new();
     private readonly List<WaitQueue> _subscribed = new();
+    private readonly List<OpenFile> _watched = new();
     private readonly Action _notify;
     private int _version;
-    private bool _needsRecheck;
 
     public PollWaiter()
     {
@@ -29,23 +29,19 @@ public sealed class PollWaiter : IDisposable
     /// <summary>Watches a file; call before the first readiness check.</summary>
     public void Watch(OpenFile file)
     {
-        if (file.PollQueue is { } q)
+        if (file.PollQueue is { } q && !_subscribed.Contains(q))
         {
-            if (!_subscribed.Contains(q))
-            {
-                q.Subscribe(_notify);
-                _subscribed.Add(q);
-            }
+            q.Subscribe(_notify);
+            _subscribed.Add(q);
         }
-        else
-        {
-            _needsRecheck = true;
-        }
+
+        _watched.Add(file);
     }
 
     /// <summary>
-    /// Repeats <paramref name="scan"/> (which returns the number of ready files) until it
-    /// finds some, a signal arrives (-ERESTARTSYS) or the deadline passes (0).
+    /// Repeats <paramref name="scan"/> (which returns the number of ready files, or a negated
+    /// errno that ends the wait) until it finds some, a signal arrives (-ERESTARTSYS) or the
+    /// deadline passes (0).
     /// </summary>
     public long Wait(Task task, Func<int> scan, Deadline deadline)
     {
@@ -53,12 +49,13 @@ public sealed class PollWaiter : IDisposable
         {
             var version = Volatile.Read(ref _version);
             var ready = scan();
-            if (ready > 0)
+            if (ready != 0)
             {
                 return ready;
             }
 
-            var slice = _needsRecheck ? Earlier(deadline, Deadline.After(RecheckInterval)) : deadline;
+            // Asked on every round: an epoll instance may come to watch such a file meanwhile.
+            var slice = _watched.Exists(f => f.NeedsPollRecheck) ? Earlier(deadline, Deadline.After(RecheckInterval)) : deadline;
             var r = _queue.Wait(task, () => Volatile.Read(ref _version) != version, slice);
             if (r == -(int)Errno.ERESTARTSYS)
             {

@@ -10,16 +10,13 @@ namespace UserModeOS.Kernel.Vfs;
 /// events that <see cref="Fsnotify"/> fills for this instance's watches, read as
 /// <c>struct inotify_event</c> records (fs/notify/inotify/inotify_user.c).
 /// </summary>
-public sealed class Inotify : OpenFile
+public sealed class Inotify : AnonymousInodeFile
 {
     /// <summary>/proc/sys/fs/inotify/max_queued_events: past it one IN_Q_OVERFLOW event stands for every event lost.</summary>
     public const int MaxQueuedEvents = 16384;
 
     /// <summary>sizeof(struct inotify_event): wd, mask, cookie, len; the name follows.</summary>
     public const int EventSize = 16;
-
-    /// <summary>The anonymous inode every inotify fd shares (anon_inode_getfd()).</summary>
-    private const ulong AnonymousInode = 1;
 
     private const uint Fionread = 0x541B;
 
@@ -33,7 +30,7 @@ public sealed class Inotify : OpenFile
     private int _lastDescriptor;
 
     public Inotify(Fsnotify fsnotify, int statusFlags)
-        : base("anon_inode:inotify", OpenFlags.ReadOnly | statusFlags)
+        : base("inotify", OpenFlags.ReadOnly | statusFlags)
     {
         _fsnotify = fsnotify;
     }
@@ -168,25 +165,13 @@ public sealed class Inotify : OpenFile
         return task.CopyOut(argument, b) ? 0 : -(long)Errno.EFAULT;
     }
 
-    /// <summary>noop_llseek(): seeking succeeds and changes nothing.</summary>
-    public override long Seek(long offset, int whence) => 0;
-
-    public override Errno Stat(out StatInfo stat)
-    {
-        stat = new StatInfo { Mode = 0x180, Links = 1, BlockSize = 4096, Inode = AnonymousInode, Device = 0xD };
-        return Errno.None;
-    }
-
     /// <summary>inotify_fdinfo(): one line per watch (without the file handle Linux adds).</summary>
     public override string ShowFdInfo()
     {
         var sb = new StringBuilder();
         foreach (var w in _fsnotify.WatchesOf(this))
         {
-            // s_dev is the kernel's dev_t: major << 20 | minor, where st_dev spreads them out.
-            var major = ((w.Device >> 8) & 0xFFF) | ((w.Device >> 32) & ~0xFFFUL);
-            var minor = (w.Device & 0xFF) | ((w.Device >> 12) & ~0xFFUL);
-            sb.Append(CultureInfo.InvariantCulture, $"inotify wd:{w.Descriptor:x} ino:{w.Inode.Inode:x} sdev:{(major << 20) | minor:x} mask:{w.Mask:x} ignored_mask:0\n");
+            sb.Append(CultureInfo.InvariantCulture, $"inotify wd:{w.Descriptor:x} ino:{w.Inode.Inode:x} sdev:{StatInfo.KernelDevice(w.Device):x} mask:{w.Mask:x} ignored_mask:0\n");
         }
 
         return sb.ToString();

@@ -70,6 +70,35 @@ public abstract class OpenFile
     /// </summary>
     public virtual Sched.WaitQueue? PollQueue => null;
 
+    /// <summary>
+    /// True when readiness may change without <see cref="PollQueue"/> being woken, so a poller
+    /// looks again now and then: a file without a queue, an epoll instance watching one.
+    /// </summary>
+    public virtual bool NeedsPollRecheck => PollQueue is null;
+
+    /// <summary>The epoll instances with this description in their interest list (Linux's f_ep); guarded by itself once made.</summary>
+    private List<EventPoll>? _eventPolls;
+
+    internal void WatchedBy(EventPoll ep)
+    {
+        Interlocked.CompareExchange(ref _eventPolls, new List<EventPoll>(), null);
+        lock (_eventPolls)
+        {
+            if (!_eventPolls.Contains(ep))
+            {
+                _eventPolls.Add(ep);
+            }
+        }
+    }
+
+    internal void NoLongerWatchedBy(EventPoll ep)
+    {
+        lock (_eventPolls!)
+        {
+            _eventPolls.Remove(ep);
+        }
+    }
+
     /// <summary>Truncates or extends the file.</summary>
     public virtual long Truncate(long length) => -(long)Errno.EINVAL;
 
@@ -143,7 +172,28 @@ public abstract class OpenFile
         {
             Locks?.DescriptionClosed(this);
             Fsnotify?.Closed(this);
+            ForgetEventPolls();
             Close();
+        }
+    }
+
+    /// <summary>eventpoll_release(): epoll registrations follow the description, so they go with its last reference.</summary>
+    private void ForgetEventPolls()
+    {
+        if (_eventPolls is null)
+        {
+            return;
+        }
+
+        List<EventPoll> watchers;
+        lock (_eventPolls)
+        {
+            watchers = _eventPolls.ToList();
+        }
+
+        foreach (var ep in watchers)
+        {
+            ep.Forget(this);
         }
     }
 

@@ -56,6 +56,14 @@ public struct StatInfo
     public readonly bool IsDirectory => (Mode & InodeMode.TypeMask) == InodeMode.Directory;
 
     public readonly bool IsRegular => (Mode & InodeMode.TypeMask) == InodeMode.Regular;
+
+    /// <summary>A device as the kernel's own dev_t (major &lt;&lt; 20 | minor), which st_dev spreads out: how fdinfo prints s_dev.</summary>
+    public static ulong KernelDevice(ulong device)
+    {
+        var major = ((device >> 8) & 0xFFF) | ((device >> 32) & ~0xFFFUL);
+        var minor = (device & 0xFF) | ((device >> 12) & ~0xFFUL);
+        return (major << 20) | minor;
+    }
 }
 
 /// <summary>st_mode bits.</summary>
