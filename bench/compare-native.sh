@@ -110,6 +110,7 @@ fi
 workloads=(
   "startup (busybox true)|-|$busybox true"
   "dynamic /bin/true (ld.so + libc)|-|/bin/true"
+  "python3 -c pass (start-up)|28x 15x 105x -|/usr/bin/python3 -c pass"
   "busybox md5sum 16 MiB|-|$busybox md5sum $work/in/random16m"
   "busybox md5sum 64 MiB|2.9x 6.7x 104.6x 4.5x|$busybox md5sum $work/in/random64m"
   "busybox sh arith loop 20k|9.4x 15.7x 237.7x 2.8x|$busybox sh -c i=0;while^[^\$i^-lt^20000^];^do^i=\$((i+1));^done"
