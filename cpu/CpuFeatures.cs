@@ -82,33 +82,57 @@ public static class CpuFeatures
         FormsOf(feature).Where(code => !OpTable.IsImplemented(code)).ToList();
 
     /// <summary>The instruction forms a feature bit stands for.</summary>
-    public static IReadOnlyList<Code> FormsOf(CpuidFeature feature)
+    public static IReadOnlyList<Code> FormsOf(CpuidFeature feature) => Forms.ByFeature[(int)feature];
+
+    /// <summary>
+    /// Every feature's forms, found in one pass over Iced's codes (the CPUID table asks for ~40
+    /// features; a pass per feature cost every start-up of umos tens of milliseconds).
+    /// </summary>
+    private static class Forms
     {
-        var forms = new List<Code>();
-        foreach (var code in Enum.GetValues<Code>())
+        public static readonly Code[][] ByFeature = Index();
+
+        private static Code[][] Index()
         {
-            if (code == Code.INVALID || !code.ToOpCode().Mode64)
+            var max = 0;
+            foreach (var feature in Enum.GetValues<CpuidFeature>())
             {
-                continue;
+                max = Math.Max(max, (int)feature);
             }
 
-            var features = code.CpuidFeatures();
-            if (features.Length != 1 || features[0] != feature)
+            var lists = new List<Code>?[max + 1];
+            foreach (var code in Enum.GetValues<Code>())
             {
-                continue;
+                if (code == Code.INVALID || !code.ToOpCode().Mode64)
+                {
+                    continue;
+                }
+
+                var features = code.CpuidFeatures();
+                if (features.Length != 1)
+                {
+                    continue;
+                }
+
+                // MMX-register forms belong to the MMX bit (see remarks); SYSRET is privileged.
+                var feature = features[0];
+                if ((feature != CpuidFeature.MMX && code.ToString().Contains("_mm", StringComparison.Ordinal)) ||
+                    code.Mnemonic() == Mnemonic.Sysret)
+                {
+                    continue;
+                }
+
+                (lists[(int)feature] ??= new List<Code>()).Add(code);
             }
 
-            // MMX-register forms belong to the MMX bit (see remarks); SYSRET is privileged.
-            if ((feature != CpuidFeature.MMX && code.ToString().Contains("_mm", StringComparison.Ordinal)) ||
-                code.Mnemonic() == Mnemonic.Sysret)
+            var index = new Code[lists.Length][];
+            for (var i = 0; i < lists.Length; i++)
             {
-                continue;
+                index[i] = lists[i]?.ToArray() ?? [];
             }
 
-            forms.Add(code);
+            return index;
         }
-
-        return forms;
     }
 
     /// <summary>

@@ -15,6 +15,11 @@ internal static class OpTable
     private static readonly int CodeCount = Enum.GetValues<Code>().Length;
     private static readonly OpBuilder?[] Builders = new OpBuilder?[CodeCount];
 
+    // The legacy-encoded codes of each mnemonic, in code order. Registration looks a mnemonic's
+    // forms up here: scanning all ~4,900 codes for each of its ~250 calls cost every start-up
+    // of umos tens of milliseconds.
+    private static readonly Code[][] LegacyCodesByMnemonic = IndexLegacyCodes();
+
     static OpTable()
     {
         // One call per instruction group; each group file registers its own codes.
@@ -65,13 +70,34 @@ internal static class OpTable
     /// <summary>Registers a builder for every legacy-encoded code of a mnemonic (all its operand forms).</summary>
     public static void AddMnemonic(Mnemonic mnemonic, OpBuilder builder)
     {
-        for (var code = 0; code < CodeCount; code++)
+        foreach (var code in LegacyCodes(mnemonic))
         {
-            if (((Code)code).Mnemonic() == mnemonic && ((Code)code).Encoding() == EncodingKind.Legacy)
+            Add(code, builder);
+        }
+    }
+
+    /// <summary>The legacy-encoded codes (operand forms) of a mnemonic, in code order.</summary>
+    public static ReadOnlySpan<Code> LegacyCodes(Mnemonic mnemonic) => LegacyCodesByMnemonic[(int)mnemonic];
+
+    private static Code[][] IndexLegacyCodes()
+    {
+        var lists = new List<Code>?[Enum.GetValues<Mnemonic>().Length];
+        for (var i = 0; i < CodeCount; i++)
+        {
+            var code = (Code)i;
+            if (code.Encoding() == EncodingKind.Legacy)
             {
-                Add((Code)code, builder);
+                (lists[(int)code.Mnemonic()] ??= new List<Code>()).Add(code);
             }
         }
+
+        var index = new Code[lists.Length][];
+        for (var i = 0; i < lists.Length; i++)
+        {
+            index[i] = lists[i]?.ToArray() ?? [];
+        }
+
+        return index;
     }
 
     /// <summary>True when the code has a builder (what CPUID may advertise rests on this).</summary>

@@ -61,9 +61,9 @@ internal static unsafe class Mmx
     /// <summary>Registers the legacy forms of a mnemonic that have an MM register operand (the complement of <see cref="Sse.Add"/>).</summary>
     public static void Add(Mnemonic mnemonic, OpBuilder builder)
     {
-        foreach (var code in Enum.GetValues<Code>())
+        foreach (var code in OpTable.LegacyCodes(mnemonic))
         {
-            if (code.Mnemonic() == mnemonic && code.Encoding() == EncodingKind.Legacy && HasMmOperand(code))
+            if (HasMmOperand(code))
             {
                 OpTable.Add(code, builder);
             }

@@ -164,9 +164,9 @@ internal static unsafe class Sse
     /// </summary>
     public static void Add(Mnemonic mnemonic, OpBuilder builder)
     {
-        foreach (var code in Enum.GetValues<Code>())
+        foreach (var code in OpTable.LegacyCodes(mnemonic))
         {
-            if (code.Mnemonic() == mnemonic && code.Encoding() == EncodingKind.Legacy && IsPlainSse(code))
+            if (IsPlainSse(code))
             {
                 OpTable.Add(code, builder);
             }
@@ -180,10 +180,9 @@ internal static unsafe class Sse
     /// </summary>
     public static void Add(Mnemonic mnemonic, CpuidFeature feature, OpBuilder builder)
     {
-        foreach (var code in Enum.GetValues<Code>())
+        foreach (var code in OpTable.LegacyCodes(mnemonic))
         {
-            if (code.Mnemonic() == mnemonic && code.Encoding() == EncodingKind.Legacy &&
-                code.CpuidFeatures() is [var f] && f == feature && !HasMmOperand(code))
+            if (code.CpuidFeatures() is [var f] && f == feature && !HasMmOperand(code))
             {
                 OpTable.Add(code, builder);
             }
