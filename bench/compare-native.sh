@@ -88,7 +88,9 @@ if [[ $build == 1 ]]; then
   # Other engineers edit the tree concurrently, so a build may fail briefly: retry a few times.
   for attempt in 1 2 3 4 5 6; do
     echo "building umos (Release) into $work/umos-build" >&2
-    if log="$(dotnet build "$repo/hosts/umos/umos.csproj" -c Release -o "$work/umos-build" -nologo -v q 2>&1)"; then
+    # Built as ./umos builds it: published ReadyToRun.
+    if log="$(dotnet publish "$repo/hosts/umos/umos.csproj" -c Release --use-current-runtime --self-contained false \
+                -p:PublishReadyToRun=true -o "$work/umos-build" -nologo -v q 2>&1)"; then
       built=1
       break
     fi
