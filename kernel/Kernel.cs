@@ -55,6 +55,7 @@ public sealed partial class Kernel : ICpuLog
     {
         Config = config;
         BootTime = DateTimeOffset.UtcNow;
+        Ptys = new Tty.Ptys(this);
     }
 
     public KernelConfig Config { get; }
@@ -72,6 +73,9 @@ public sealed partial class Kernel : ICpuLog
 
     /// <summary>The AF_UNIX sockets of every process of this kernel: their names and their lock.</summary>
     public Net.UnixNames UnixSockets { get; } = new();
+
+    /// <summary>The pseudo-terminals of every process of this kernel (what /dev/pts lists).</summary>
+    public Tty.Ptys Ptys { get; }
 
     /// <summary>The instance's first process (pid 1), which adopts orphans.</summary>
     public ThreadGroup? Init { get; private set; }

@@ -1,13 +1,14 @@
 using System.Security.Cryptography;
 using UserModeOS.Drivers.Tmpfs;
 using UserModeOS.Kernel;
+using UserModeOS.Kernel.Tty;
 using UserModeOS.Kernel.Vfs;
 
 namespace UserModeOS.Drivers.Devfs;
 
 /// <summary>
 /// devfs: a devtmpfs-like tmpfs (writable, as Linux's /dev is) populated with the memory
-/// devices (null, zero, full, random, urandom), tty and console, the stdin/stdout/stderr/fd
+/// devices (null, zero, full, random, urandom), tty, console and ptmx, the stdin/stdout/stderr/fd
 /// links into /proc/self/fd, and the shm and pts directories. Device nodes open through
 /// <see cref="OpenDevice"/> (the VFS's device drivers) by major and minor, on any filesystem
 /// not mounted nodev (mknod works too).
@@ -35,6 +36,7 @@ public static class Devfs
         Char("urandom", MemMajor, Urandom, 0x1B6);
         Char("tty", TtyMajor, Tty, 0x1B6);
         Char("console", TtyMajor, Console, 0x180);
+        Char("ptmx", TtyMajor, PtyPair.PtmxMinor, 0x1B6);
         fs.Symlink("/proc/self/fd", "/fd");
         fs.Symlink("/proc/self/fd/0", "/stdin");
         fs.Symlink("/proc/self/fd/1", "/stdout");
@@ -53,8 +55,16 @@ public static class Devfs
             case (MemMajor, Null or Zero or Full or Random or Urandom):
                 file = new MemoryDevice(minor, stat, flags);
                 return Errno.None;
+            case (TtyMajor, PtyPair.PtmxMinor) when caller is not null:
+                file = new PtyMaster(caller.Kernel.Ptys.Create(caller.Cred), caller.Kernel.Ptys, flags, stat);
+                return Errno.None;
+            case (PtyPair.PtsMajor, _) when caller?.Kernel.Ptys.Find((int)minor) is { } pts:
+                return PtySlave.Open(pts, caller.Kernel.Ptys, flags, caller, stat, out file);
+            case (TtyMajor, Tty) when caller?.Kernel.Ptys.ControllingTerminal(caller.Group) is { } controlling:
+                // The controlling terminal, opened anew (never acquired through this name).
+                return PtySlave.Open(controlling, caller.Kernel.Ptys, flags | OpenFlags.NoCtty, caller, stat, out file);
             case (TtyMajor, Tty or Console):
-                // The controlling terminal: the caller's stdin when that is a terminal.
+                // Without a controlling pty: the caller's stdin when that is a terminal.
                 if (caller?.Group.Fds.Get(0) is { IsTerminal: true } terminal)
                 {
                     terminal.AddReference();

@@ -1,4 +1,5 @@
 using UserModeOS.Drivers.Devfs;
+using UserModeOS.Drivers.Devpts;
 using UserModeOS.Drivers.Overlay;
 using UserModeOS.Drivers.Procfs;
 using UserModeOS.Drivers.Sysfs;
@@ -202,6 +203,7 @@ public sealed class Box
         vfs.Mounts.Add("/proc", new Procfs(kernel), "proc");
         vfs.Mounts.Add("/dev", Devfs.Create(), "udev");
         vfs.Devices = Devfs.OpenDevice;
+        vfs.Mounts.Add("/dev/pts", new Devpts(kernel.Ptys), "devpts");
         vfs.Mounts.Add("/dev/shm", new Tmpfs(), "tmpfs");
         vfs.Mounts.Add("/sys", new Sysfs(kernel.BootTime), "sysfs");
         if (!Directory.Exists(Path.Combine(root.HostFolder, "tmp")))
@@ -299,13 +301,7 @@ public sealed class Box
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(signal);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, UserModeOS.Kernel.Signals.Max);
-        foreach (var p in kernel.Processes())
-        {
-            if (p.ProcessGroup == pgrp)
-            {
-                kernel.SendSignal(p, UserModeOS.Kernel.SigInfo.FromKernel(signal));
-            }
-        }
+        kernel.SignalProcessGroup(pgrp, signal);
     }
 }
 

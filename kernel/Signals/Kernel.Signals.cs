@@ -31,6 +31,18 @@ public sealed partial class Kernel
         }
     }
 
+    /// <summary>kill_pgrp(): sends a signal the kernel raises (a terminal's) to every process of a process group.</summary>
+    public void SignalProcessGroup(int pgrp, int signal)
+    {
+        foreach (var p in Processes())
+        {
+            if (p.ProcessGroup == pgrp)
+            {
+                SendSignal(p, SigInfo.FromKernel(signal));
+            }
+        }
+    }
+
     /// <summary>Sends a signal to one thread (tgkill, tkill).</summary>
     public void SendSignal(Task task, SigInfo info)
     {
