@@ -41,7 +41,7 @@ internal static unsafe class Epoll
 
     /// <summary>
     /// epoll_ctl(2), checked in do_epoll_ctl()'s order: the event (EFAULT), both fds (EBADF, O_PATH too), a
-    /// target without poll (EPERM: regular files, directories), an epfd that is no epoll instance
+    /// target without poll (EPERM: regular files, directories, /dev/null and the like), an epfd that is no epoll instance
     /// or is the target itself (EINVAL), EPOLLEXCLUSIVE misuse (EINVAL), then the operation.
     /// EPOLLERR and EPOLLHUP are always watched; EPOLLWAKEUP is dropped, as for a caller
     /// without CAP_BLOCK_SUSPEND.

@@ -88,6 +88,9 @@ public static class Devfs
 /// <summary>/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom (drivers/char/mem.c, random.c).</summary>
 internal sealed class MemoryDevice(uint minor, Func<StatInfo> stat, int flags) : OpenFile("", flags)
 {
+    /// <summary>Of these, only /dev/random has a poll operation in Linux 6.x (random_fops); the others' fops have none.</summary>
+    public override bool HasPoll => minor == Devfs.Random;
+
     public override Errno Stat(out StatInfo st)
     {
         st = stat();

@@ -36,9 +36,9 @@ public sealed class EventPoll : AnonymousInodeFile
     /// <summary>Woken whenever an epitem is woken, added or modified: a waiter then reads the ready list.</summary>
     public override WaitQueue PollQueue { get; } = new();
 
-    /// <summary>file_can_poll(): false for the files epoll_ctl refuses with EPERM, regular files and directories, whose f_op has no poll.</summary>
+    /// <summary>file_can_poll(): false for the files epoll_ctl refuses with EPERM: regular files, directories and drivers without poll.</summary>
     public static bool CanPoll(OpenFile file) =>
-        file.Stat(out var st) != Errno.None || !(st.IsRegular || st.IsDirectory);
+        file.HasPoll && (file.Stat(out var st) != Errno.None || !(st.IsRegular || st.IsDirectory));
 
     /// <summary>EPOLL_CTL_ADD: EEXIST when the pair is already watched, ELOOP when an instance would end up inside itself.</summary>
     public Errno Add(OpenFile file, int fd, uint events, ulong data)

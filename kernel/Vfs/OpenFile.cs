@@ -65,6 +65,13 @@ public abstract class OpenFile
     public virtual int Poll() => PollEvents.In | PollEvents.Out;
 
     /// <summary>
+    /// Whether the driver has a poll operation at all (f_op->poll): poll(2) still reports a file
+    /// without one as always ready, but epoll_ctl(2) refuses it (EPERM). Regular files and
+    /// directories are told apart by their type instead.
+    /// </summary>
+    public virtual bool HasPoll => true;
+
+    /// <summary>
     /// Woken whenever <see cref="Poll"/> may have changed, or null when readiness changes
     /// without notice (the poller then re-checks periodically).
     /// </summary>

@@ -90,6 +90,15 @@ public sealed class EpollTests(string compiler)
             int o = open("/dev/null", O_PATH);
             CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, o, &ev));
             CHECK(close(o));
+            /* Devices whose driver has no poll operation are refused too; /dev/random has one. */
+            const char *devices[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
+            for (int i = 0; i < 5; i++) {
+                int dev = open(devices[i], O_RDONLY);
+                errno = 0;
+                long r = epoll_ctl(ep, EPOLL_CTL_ADD, dev, &ev);
+                SAY("epoll_ctl ADD %s: %s\n", devices[i], r == 0 ? "ok" : errname(errno));
+                close(dev);
+            }
             CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], WILD));
             CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev));
             CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL));
