@@ -592,15 +592,6 @@ public sealed class OverlayFileSystem : IFileSystem
         }
     }
 
-    public Errno Access(string path, int mode, bool effectiveIds)
-    {
-        lock (_sync)
-        {
-            var e = LookupExisting(path, out var node);
-            return e != Errno.None ? e : (node.Layer == Layer.Upper ? Upper : Lower).Access(path, mode, effectiveIds);
-        }
-    }
-
     public Errno MakeDirectory(string path, uint mode)
     {
         lock (_sync)

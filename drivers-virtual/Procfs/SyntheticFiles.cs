@@ -290,28 +290,6 @@ public abstract class SyntheticFileSystem : IFileSystem
 
     public virtual Errno? Permission(string path, Task? caller, Credentials cred, int mask) => null;
 
-    public Errno Access(string path, int mode, bool effectiveIds)
-    {
-        var e = Find(path, null, out var node);
-        if (e == Errno.ENOENT)
-        {
-            // Caller-dependent nodes exist for the caller the walk used; be lenient here.
-            return Errno.None;
-        }
-
-        if (e != Errno.None)
-        {
-            return e;
-        }
-
-        if ((mode & 2) != 0 && node.Kind == Kind.File)
-        {
-            return Errno.EACCES;
-        }
-
-        return (mode & 1) != 0 && node.Kind == Kind.File && (node.Permissions & 0x49) == 0 ? Errno.EACCES : Errno.None;
-    }
-
     public Errno Open(string path, int flags, uint mode, Task? caller, out OpenFile? file)
     {
         file = null;

@@ -12,7 +12,6 @@ public class Tmpfs : IFileSystem
 {
     private const int RenameNoReplace = 1, RenameExchange = 2;
     private const long UtimeNow = (1L << 30) - 1, UtimeOmit = (1L << 30) - 2;
-    private const int XOk = 1;
     private const long PageSize = 4096;
 
     private static int _lastAnonymousMinor = 40;
@@ -216,20 +215,6 @@ public class Tmpfs : IFileSystem
     }
 
     /// <summary>We run as root: read and write are granted, execute needs some x bit (or a directory).</summary>
-    public Errno Access(string path, int mode, bool effectiveIds)
-    {
-        lock (_lock)
-        {
-            var e = Find(path, out var inode);
-            if (e != Errno.None)
-            {
-                return e;
-            }
-
-            return (mode & XOk) != 0 && inode is not TmpDirectory && (inode.Mode & 0x49) == 0 ? Errno.EACCES : Errno.None;
-        }
-    }
-
     private Errno Create(string path, Func<ulong, TmpInode> make, out TmpInode inode)
     {
         inode = _root;

@@ -376,9 +376,6 @@ public sealed unsafe class HostFileSystem : IFileSystem, IStatWithParent, IDispo
         return e;
     }
 
-    public Errno Access(string path, int mode, bool effectiveIds) =>
-        AtParent(path, (dirFd, name) => Libc.Faccessat(dirFd, name, mode, Libc.AtSymlinkNoFollow | (effectiveIds ? Libc.AtEAccess : 0)));
-
     public Errno MakeDirectory(string path, uint mode) =>
         AtParent(path, (dirFd, name) =>
         {

@@ -28,9 +28,6 @@ public interface IFileSystem
     /// <summary>readlink(2); EINVAL when the last component is no symlink.</summary>
     Errno ReadLink(string path, Task? caller, out string target);
 
-    /// <summary>faccessat2(2) with R_OK/W_OK/X_OK bits (F_OK = 0); <paramref name="effectiveIds"/> is AT_EACCESS.</summary>
-    Errno Access(string path, int mode, bool effectiveIds);
-
     /// <summary>
     /// inode_operations.permission, for a filesystem with rules of its own (procfs): the answer
     /// for <paramref name="cred"/> wanting <paramref name="mask"/> (MAY_READ/WRITE/EXEC) on

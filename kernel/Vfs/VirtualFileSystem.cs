@@ -378,7 +378,10 @@ public sealed class VirtualFileSystem
         return e != Errno.None ? e : r.FileSystem.ReadLink(r.Relative, caller, out target);
     }
 
-    /// <summary>faccessat2(2).</summary>
+    /// <summary>
+    /// faccessat2(2): inode_permission() as for any other call (root may read and write
+    /// anything, execute what someone may), with the real ids unless AT_EACCESS.
+    /// </summary>
     public Errno Access(Task? caller, string path, int mode, bool follow, bool effectiveIds)
     {
         var cred = effectiveIds ? CredOf(caller) : CredOf(caller).ForAccessCheck();
@@ -399,8 +402,7 @@ public sealed class VirtualFileSystem
             return Errno.EROFS;
         }
 
-        // Root's answer may depend on the filesystem (procfs files root cannot write); others get generic_permission().
-        return cred.IsFsPrivileged ? r.FileSystem.Access(r.Relative, mode, effectiveIds) : Permission.Check(r, caller, cred, mode);
+        return Permission.Check(r, caller, cred, mode);
     }
 
     /// <summary>

@@ -13,7 +13,6 @@ internal static unsafe partial class Libc
     public const int AtSymlinkNoFollow = 0x100;
     public const int AtRemoveDir = 0x200;
     public const int AtSymlinkFollow = 0x400;
-    public const int AtEAccess = 0x200;
     public const int AtEmptyPath = 0x1000;
     public const int FGetFl = 3, FSetFl = 4, FDupFdCloexec = 1030;
 
@@ -49,9 +48,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "readlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial nint Readlink(string path, byte* buffer, nuint size);
-
-    [LibraryImport(Library, EntryPoint = "faccessat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial int Faccessat(int dirfd, string path, int mode, int flags);
 
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, void* argument);

@@ -89,7 +89,6 @@ public sealed class OverlayWhiteoutMarkerTests
         public Errno Open(string path, int flags, uint mode, UserModeOS.Kernel.Task? caller, out OpenFile? file) => inner.Open(path, flags, mode, caller, out file);
         public Errno Stat(string path, UserModeOS.Kernel.Task? caller, out StatInfo stat) => inner.Stat(path, caller, out stat);
         public Errno ReadLink(string path, UserModeOS.Kernel.Task? caller, out string target) => inner.ReadLink(path, caller, out target);
-        public Errno Access(string path, int mode, bool effectiveIds) => inner.Access(path, mode, effectiveIds);
         public Errno MakeDirectory(string path, uint mode) => inner.MakeDirectory(path, mode);
         public Errno MakeNode(string path, uint mode, ulong device) => Errno.EPERM;
         public Errno Unlink(string path, bool removeDirectory) => inner.Unlink(path, removeDirectory);
